@@ -1,0 +1,118 @@
+/**
+ * Typed errors. Every failure hookguard reports is a {@link WebhookError} with a stable
+ * string `code` and the HTTP `status` a receiver should answer with.
+ *
+ * @module
+ */
+
+/** Codes a {@link WebhookVerificationError} can carry. Stable across releases. */
+export type WebhookVerificationErrorCode =
+  /** A header the scheme needs is absent (e.g. `Stripe-Signature`). 400. */
+  | "missing_header"
+  /** A header is present but not in the provider's format. 400. */
+  | "malformed_header"
+  /** The scheme signs a timestamp, but the request carries none. 400. */
+  | "timestamp_missing"
+  /** The signed timestamp is older than the tolerance allows: a replay or a slow clock. 401. */
+  | "timestamp_too_old"
+  /** The signed timestamp is further in the future than the tolerance allows. 401. */
+  | "timestamp_too_new"
+  /** No signature in the request matches the raw body under any configured secret. 401. */
+  | "signature_mismatch"
+  /** The signature matched but the body is not valid JSON. 400. */
+  | "invalid_json"
+  /** The body was already parsed (e.g. by `express.json()`), so the raw bytes are gone. 500. */
+  | "body_not_raw"
+  /** The body is larger than `maxBodyBytes`. 413. */
+  | "payload_too_large";
+
+/** Every code hookguard's errors can carry. */
+export type WebhookErrorCode = WebhookVerificationErrorCode | "store_unavailable" | "handler_failed";
+
+/** The HTTP status each verification code answers with. */
+export const verificationErrorStatus: Readonly<Record<WebhookVerificationErrorCode, number>> = Object.freeze({
+  missing_header: 400,
+  malformed_header: 400,
+  timestamp_missing: 400,
+  // A stale or future timestamp is an authentication failure like a bad signature, and
+  // 401 is what Discord and others expect for anything that does not authenticate.
+  timestamp_too_old: 401,
+  timestamp_too_new: 401,
+  signature_mismatch: 401,
+  invalid_json: 400,
+  // The request is fine; our own server is misconfigured: a 4xx would blame the sender.
+  body_not_raw: 500,
+  payload_too_large: 413,
+});
+
+const ERROR_BRAND = "hookguard.WebhookError";
+
+/** Options accepted by the {@link WebhookError} constructor. */
+export interface WebhookErrorOptions {
+  /** The HTTP status to answer with. */
+  status: number;
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error hookguard throws on purpose.
+ *
+ * @example
+ * ```ts
+ * import { isWebhookError } from "hookguard";
+ * try { await verifyWebhook(req, scheme) } catch (e) {
+ *   if (isWebhookError(e)) res.status(e.status).send(e.code)
+ * }
+ * ```
+ */
+export class WebhookError extends Error {
+  /** A stable machine-readable code. */
+  readonly code: WebhookErrorCode;
+  /** The HTTP status a receiver should answer with. */
+  readonly status: number;
+
+  constructor(code: WebhookErrorCode, message: string, options: WebhookErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "WebhookError";
+    this.code = code;
+    this.status = options.status;
+    // A brand that survives realms and the per-entry copies tsup's CJS output makes.
+    Object.defineProperty(this, Symbol.for(ERROR_BRAND), { value: true });
+  }
+}
+
+/**
+ * The request did not prove that it comes from the provider, or its body cannot be used.
+ * Never carries a secret or a computed signature in its message.
+ */
+export class WebhookVerificationError extends WebhookError {
+  declare readonly code: WebhookVerificationErrorCode;
+
+  constructor(code: WebhookVerificationErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, { status: verificationErrorStatus[code], cause: options?.cause });
+    this.name = "WebhookVerificationError";
+  }
+}
+
+/**
+ * True for any hookguard error, including one from another copy of the library (another
+ * realm, or another entry point's CJS bundle), where `instanceof` alone would fail.
+ */
+export function isWebhookError(value: unknown): value is WebhookError {
+  if (value instanceof WebhookError) return true;
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string | symbol, unknown>;
+  return (
+    (v[Symbol.for(ERROR_BRAND)] === true ||
+      v.name === "WebhookError" ||
+      v.name === "WebhookVerificationError") &&
+    typeof v.code === "string" &&
+    typeof v.status === "number"
+  );
+}
+
+/** True for a {@link WebhookVerificationError}, across realms and bundles. */
+export function isWebhookVerificationError(value: unknown): value is WebhookVerificationError {
+  return isWebhookError(value) && value.code in verificationErrorStatus;
+}

@@ -1,0 +1,35 @@
+/**
+ * Case-insensitive header access over every header shape servers hand out.
+ *
+ * @module
+ */
+import type { WebhookHeaders } from "./types";
+
+function isHeadersLike(h: WebhookHeaders): h is { get(name: string): string | null } {
+  return typeof (h as { get?: unknown }).get === "function";
+}
+
+/**
+ * Reads a header by name, case-insensitively, from a `Headers`, Node's
+ * `IncomingHttpHeaders` or a plain record. Several values are joined with `", "`, as
+ * `Headers#get` does, so every shape gives the same answer.
+ *
+ * @param name - the header name in lower case
+ */
+export function readHeader(headers: WebhookHeaders, name: string): string | undefined {
+  if (isHeadersLike(headers)) return headers.get(name) ?? undefined;
+  let value = headers[name];
+  if (value === undefined) {
+    // Node lower-cases names already; a hand-written record may not.
+    for (const key in headers) {
+      if (key.length === name.length && key.toLowerCase() === name) {
+        value = headers[key];
+        break;
+      }
+    }
+  }
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return value;
+  if (Array.isArray(value)) return value.join(", ");
+  return String(value);
+}

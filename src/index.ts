@@ -1,0 +1,45 @@
+export { verifyWebhook } from "./verify";
+export { signWebhook } from "./sign";
+export { readHeader } from "./headers";
+export {
+  WebhookError,
+  WebhookVerificationError,
+  isWebhookError,
+  isWebhookVerificationError,
+  verificationErrorStatus,
+  type WebhookErrorCode,
+  type WebhookVerificationErrorCode,
+  type WebhookErrorOptions,
+} from "./errors";
+export {
+  hmacScheme,
+  type HmacSchemeOptions,
+  type HmacSignatureFormat,
+  type HmacAlgorithm,
+  type SecretFormat,
+  type TimestampUnit,
+  type TimestampSource,
+  type ValueSource,
+  type ExtractContext,
+  type PresetOptions,
+  type CryptoPreference,
+} from "./schemes/hmac";
+export { stripe, type StripeEventLike } from "./schemes/stripe";
+export { github, type GitHubOptions } from "./schemes/github";
+export { standardWebhooks } from "./schemes/standard-webhooks";
+export { slack } from "./schemes/slack";
+export { shopify, type ShopifyOptions } from "./schemes/shopify";
+export type {
+  WebhookBody,
+  WebhookHeaders,
+  WebhookRequest,
+  VerifiedWebhook,
+  VerifyOptions,
+  SignOptions,
+  WebhookScheme,
+  SchemeRequest,
+  SchemeContext,
+  VerifyFailure,
+  VerifyOutcome,
+  ResolvedSignOptions,
+} from "./types";

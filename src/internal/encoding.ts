@@ -1,0 +1,67 @@
+// Strict decoders shared by both crypto paths, so node:crypto and Web Crypto see the same
+// bytes for the same header. Buffer's own decoders are lenient (they stop at the first bad
+// character), which would let a malformed signature decode to a shorter, different value.
+
+const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+
+const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
+const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+const textEncoder = new TextEncoder();
+// ignoreBOM keeps a leading BOM, as Buffer#toString does: both paths decode alike.
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** Decodes hex (either case); `undefined` if the string is not hex of whole bytes. */
+export function hexToBytes(hex: string): Uint8Array | undefined {
+  if (!HEX_RE.test(hex)) return undefined;
+  if (NodeBuffer) return NodeBuffer.from(hex, "hex");
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** Decodes padded standard base64; `undefined` if the string is not exactly that. */
+export function base64ToBytes(b64: string): Uint8Array | undefined {
+  if (b64.length % 4 !== 0 || !BASE64_RE.test(b64)) return undefined;
+  if (NodeBuffer) return NodeBuffer.from(b64, "base64");
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Encodes bytes as lower-case hex. */
+export function bytesToHex(bytes: Uint8Array): string {
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+  let s = "";
+  for (const b of bytes) s += b.toString(16).padStart(2, "0");
+  return s;
+}
+
+/** Encodes bytes as padded standard base64. */
+export function bytesToBase64(bytes: Uint8Array): string {
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
+/** UTF-8 bytes of a string. */
+export function utf8Encode(s: string): Uint8Array {
+  return textEncoder.encode(s);
+}
+
+/** Decodes UTF-8 (invalid sequences become U+FFFD; a BOM is kept). */
+export function utf8Decode(bytes: Uint8Array): string {
+  if (NodeBuffer) {
+    return NodeBuffer.isBuffer(bytes)
+      ? bytes.toString("utf8")
+      : NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  }
+  return textDecoder.decode(bytes);
+}
+
+/** The body as a string, decoding bytes as UTF-8. */
+export function bodyText(body: string | Uint8Array): string {
+  return typeof body === "string" ? body : utf8Decode(body);
+}

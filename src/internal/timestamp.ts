@@ -1,0 +1,59 @@
+// Timestamp parsing and the replay window, shared by every scheme that signs a timestamp.
+import type { VerifyFailure } from "../types";
+
+/** How a provider writes its timestamp. */
+export type TimestampUnit = "s" | "ms" | "rfc3339";
+
+// Digits only: "1.5e9", "+1", " 1" and "0x10" are not timestamps any provider sends, and
+// accepting them would let one signed value be spelled several ways.
+const DIGITS_RE = /^\d{1,16}$/;
+// RFC 3339 with any fraction (Twitch sends nanoseconds) and Z or an offset.
+const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Parses a timestamp to epoch ms; `undefined` if it is not in the given unit's format. */
+export function parseTimestamp(raw: string, unit: TimestampUnit): number | undefined {
+  if (unit === "rfc3339") {
+    if (!RFC3339_RE.test(raw)) return undefined;
+    const ms = Date.parse(raw);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  if (!DIGITS_RE.test(raw)) return undefined;
+  const n = Number(raw);
+  return unit === "s" ? n * 1000 : n;
+}
+
+/** Formats epoch ms the way a provider would write it. */
+export function formatTimestamp(ms: number, unit: TimestampUnit): string {
+  if (unit === "rfc3339") return new Date(ms).toISOString();
+  return String(unit === "s" ? Math.floor(ms / 1000) : Math.floor(ms));
+}
+
+/**
+ * Checks a timestamp against a two-sided window. Too old is a replay (or a slow clock
+ * here); too new is a sender clock ahead of ours beyond reason, or a request minted for
+ * later replay — both are rejected, each with its own code.
+ */
+export function checkWindow(timestampMs: number, nowMs: number, toleranceSeconds: number, header: string | undefined): VerifyFailure | undefined {
+  if (toleranceSeconds === Number.POSITIVE_INFINITY) return undefined;
+  const toleranceMs = toleranceSeconds * 1000;
+  const age = nowMs - timestampMs;
+  if (age > toleranceMs) {
+    return { ok: false, code: "timestamp_too_old", header, detail: `the signed timestamp is ${Math.round(age / 1000)} s old; the tolerance is ${toleranceSeconds} s` };
+  }
+  if (-age > toleranceMs) {
+    return { ok: false, code: "timestamp_too_new", header, detail: `the signed timestamp is ${Math.round(-age / 1000)} s in the future; the tolerance is ${toleranceSeconds} s` };
+  }
+  return undefined;
+}
+
+/** Validates a tolerance option at construction; returns it. */
+export function assertTolerance(value: unknown, option: string): number {
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw new TypeError(`hookguard: ${option} must be a number of seconds >= 0 (Infinity disables the check), got ${describe(value)}`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  return typeof value === "number" ? String(value) : typeof value;
+}

@@ -1,0 +1,432 @@
+/**
+ * `hmacScheme`: describe any HMAC webhook provider declaratively. The built-in presets
+ * (`stripe`, `github`, `standardWebhooks`, `slack`, `shopify`) are small descriptions
+ * built on it.
+ *
+ * @module
+ */
+import { bytesToBase64, bytesToHex, base64ToBytes, hexToBytes } from "../internal/encoding";
+import {
+  digestLength,
+  prepareHmacKey,
+  randomId,
+  resolveCrypto,
+  timingSafeEqual,
+  type CryptoPreference,
+  type HmacAlgorithm,
+  type HmacKey,
+} from "../internal/crypto";
+import { parsePayload, readPath } from "../internal/payload";
+import { secretBytes, secretList, type SecretFormat } from "../internal/secrets";
+import { assertTolerance, checkWindow, formatTimestamp, parseTimestamp, type TimestampUnit } from "../internal/timestamp";
+import type { ResolvedSignOptions, SchemeContext, SchemeRequest, VerifyFailure, VerifyOutcome, WebhookScheme } from "../types";
+
+export type { HmacAlgorithm } from "../internal/crypto";
+export type { SecretFormat } from "../internal/secrets";
+export type { TimestampUnit } from "../internal/timestamp";
+export type { CryptoPreference } from "../internal/crypto";
+
+/** What a value extractor sees: the verified, parsed payload and the request headers. */
+export interface ExtractContext {
+  /** The parsed body. */
+  readonly payload: unknown;
+  /** Reads a request header by its lower-case name. */
+  header(name: string): string | undefined;
+}
+
+/**
+ * Where a value (the event id, the event type) comes from: a header (the first of several
+ * names that is present), a dot path into the parsed body, or a function.
+ */
+export type ValueSource =
+  | { readonly header: string | readonly string[] }
+  | { readonly body: string }
+  | ((context: ExtractContext) => string | undefined);
+
+/** Where the signed timestamp is written, and in which unit. */
+export type TimestampSource =
+  /** Its own header, e.g. `webhook-timestamp`. */
+  | { readonly header: string | readonly string[]; readonly unit: TimestampUnit }
+  /** An entry of the signature header, e.g. `t` in Stripe's `t=…,v1=…`. */
+  | { readonly signatureKey: string; readonly unit: TimestampUnit }
+  /** A field of the (signed) body, e.g. Linear's `webhookTimestamp`; checked after the signature. */
+  | { readonly body: string; readonly unit: TimestampUnit };
+
+/** How the signature header is written. Give at most one of `prefix`, `pairs`, `list`. */
+export interface HmacSignatureFormat {
+  /** The header carrying the signature. With several names, the first present is read and the first is written. */
+  readonly header: string | readonly string[];
+  /** How the digest is encoded. @default "hex" */
+  readonly encoding?: "hex" | "base64";
+  /** One signature after a fixed prefix, e.g. `"sha256="` (GitHub) or `"v0="` (Slack). @default "" */
+  readonly prefix?: string;
+  /**
+   * `key=value` entries, e.g. Stripe's `t=1700000000,v1=<hex>,v1=<hex>`: every entry named
+   * `key` is a candidate signature.
+   */
+  readonly pairs?: { readonly separator: string; readonly key: string };
+  /** A list of versioned signatures, e.g. Standard Webhooks' `v1,<b64> v1,<b64>`; other versions are skipped. */
+  readonly list?: { readonly separator: string; readonly prefix: string };
+}
+
+/** Options of {@link hmacScheme}. */
+export interface HmacSchemeOptions {
+  /** The scheme's name, e.g. `"acme"`: shown in errors and used as the idempotency namespace. */
+  readonly name: string;
+  /** The signing secret; several for rotation (any may match; the first signs). */
+  readonly secret: string | readonly string[];
+  /** How a secret string becomes key bytes. @default "utf8" */
+  readonly secretFormat?: SecretFormat;
+  /** @default "sha256" */
+  readonly algorithm?: HmacAlgorithm;
+  /** The signature header. */
+  readonly signature: HmacSignatureFormat;
+  /**
+   * The signed bytes as a template over `{body}`, `{timestamp}`, `{id}`, `{url}` and
+   * `{method}`, e.g. `"{timestamp}.{body}"`. Values are used exactly as the request wrote
+   * them. @default "{body}"
+   */
+  readonly signedContent?: string;
+  /** Where the signed timestamp is; omit for providers that sign none. */
+  readonly timestamp?: TimestampSource;
+  /** The event id (the idempotency key). */
+  readonly id?: ValueSource;
+  /** The event type. */
+  readonly type?: ValueSource;
+  /** Accepted clock difference, both ways, in seconds; `Infinity` disables. @default 300 */
+  readonly toleranceSeconds?: number;
+  /** Reshapes the parsed payload after verification (e.g. Slack's `payload=` form field). */
+  readonly transformPayload?: (payload: unknown, context: ExtractContext) => unknown;
+  /** Forces an implementation: `"web"` runs Web Crypto even on Node (tests of the edge path). @default node:crypto when available */
+  readonly crypto?: CryptoPreference;
+  /** Headers always sent by `signWebhook` (e.g. a fixed version header). */
+  readonly staticHeaders?: Readonly<Record<string, string>>;
+}
+
+/** The common options of the preset factories. */
+export interface PresetOptions {
+  /** The signing secret; several for rotation (any may match; the first signs). */
+  readonly secret: string | readonly string[];
+  /** Accepted clock difference, both ways, in seconds (schemes that sign a timestamp). */
+  readonly toleranceSeconds?: number;
+  /** Forces an implementation: `"web"` runs Web Crypto even on Node. @default node:crypto when available */
+  readonly crypto?: CryptoPreference;
+}
+
+type Placeholder = "body" | "timestamp" | "id" | "url" | "method";
+type Segment = string | { readonly ref: Exclude<Placeholder, "body"> };
+interface Template {
+  readonly before: readonly Segment[];
+  readonly after: readonly Segment[];
+  readonly hasBody: boolean;
+  readonly uses: ReadonlySet<Placeholder>;
+}
+
+const PLACEHOLDER_RE = /\{([a-z]+)\}/g;
+const PLACEHOLDERS = new Set<string>(["body", "timestamp", "id", "url", "method"]);
+
+function compileTemplate(template: string, where: string): Template {
+  const before: Segment[] = [];
+  const after: Segment[] = [];
+  const uses = new Set<Placeholder>();
+  let target = before;
+  let last = 0;
+  for (const m of template.matchAll(PLACEHOLDER_RE)) {
+    const name = m[1]!;
+    if (!PLACEHOLDERS.has(name)) throw new TypeError(`hookguard: ${where}: \`signedContent\` has an unknown placeholder {${name}}; use {body}, {timestamp}, {id}, {url} or {method}`);
+    if (m.index > last) target.push(template.slice(last, m.index));
+    last = m.index + m[0].length;
+    if (name === "body") {
+      if (uses.has("body")) throw new TypeError(`hookguard: ${where}: \`signedContent\` may contain {body} only once`);
+      target = after;
+    } else {
+      target.push({ ref: name as Exclude<Placeholder, "body"> });
+    }
+    uses.add(name as Placeholder);
+  }
+  if (last < template.length) target.push(template.slice(last));
+  return { before, after, hasBody: uses.has("body"), uses };
+}
+
+function names(header: string | readonly string[]): readonly string[] {
+  return (typeof header === "string" ? [header] : header).map((h) => h.toLowerCase());
+}
+
+function firstHeader(req: { header(name: string): string | undefined }, headerNames: readonly string[]): string | undefined {
+  for (const n of headerNames) {
+    const v = req.header(n);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+type Extractor = (context: ExtractContext) => string | undefined;
+
+function extractor(source: ValueSource | undefined): Extractor | undefined {
+  if (source === undefined) return undefined;
+  if (typeof source === "function") return source;
+  if ("header" in source) {
+    const list = names(source.header);
+    return (ctx) => firstHeader(ctx, list);
+  }
+  const path = source.body.split(".");
+  return (ctx) => readPath(ctx.payload, path);
+}
+
+/**
+ * A successful verification's bookkeeping before the payload is parsed.
+ * Kept as a plain object so the hot path allocates little.
+ */
+interface Prepared {
+  readonly candidates: readonly Uint8Array[];
+  readonly parts: readonly (string | Uint8Array)[];
+  readonly timestampMs: number | undefined;
+}
+
+/**
+ * Describes an HMAC webhook scheme. Key material is prepared once, here; each request then
+ * costs one HMAC per configured secret (stopping at the first that matches).
+ *
+ * @example
+ * ```ts
+ * import { hmacScheme } from "hookguard";
+ * // "X-Acme-Signature: t=1700000000,s=<hex HMAC-SHA256 of `${t}.${body}`>"
+ * const acme = hmacScheme({
+ *   name: "acme",
+ *   secret: process.env.ACME_SECRET!,
+ *   signature: { header: "x-acme-signature", pairs: { separator: ",", key: "s" } },
+ *   timestamp: { signatureKey: "t", unit: "s" },
+ *   signedContent: "{timestamp}.{body}",
+ *   id: { body: "id" },
+ *   type: { body: "type" },
+ * });
+ * ```
+ */
+export function hmacScheme<TPayload = unknown>(options: HmacSchemeOptions): WebhookScheme<TPayload> {
+  const name = options?.name;
+  if (typeof name !== "string" || name.length === 0) throw new TypeError("hookguard: hmacScheme() needs `name`: a non-empty string such as \"acme\"");
+  const where = `hmacScheme({ name: ${JSON.stringify(name)} })`;
+  return buildHmacScheme(options, where);
+}
+
+/** @internal Builds a scheme; `where` names the factory in construction errors. */
+export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: string): WebhookScheme<TPayload> {
+  const {
+    name,
+    secret,
+    secretFormat = "utf8",
+    algorithm = "sha256",
+    signature,
+    signedContent = "{body}",
+    timestamp,
+    toleranceSeconds: toleranceOption,
+    transformPayload,
+    crypto,
+    staticHeaders = {},
+  } = options;
+
+  if (!(algorithm in digestLength)) throw new TypeError(`hookguard: ${where}: \`algorithm\` must be "sha1", "sha256" or "sha512", got ${JSON.stringify(algorithm)}`);
+  if (!signature || (typeof signature.header !== "string" && !Array.isArray(signature.header)) || names(signature.header).length === 0) {
+    throw new TypeError(`hookguard: ${where}: \`signature.header\` must name the header that carries the signature`);
+  }
+  const formats = [signature.prefix !== undefined && signature.prefix !== "", signature.pairs !== undefined, signature.list !== undefined].filter(Boolean).length;
+  if (formats > 1) throw new TypeError(`hookguard: ${where}: give at most one of \`signature.prefix\`, \`signature.pairs\` and \`signature.list\``);
+  const encoding = signature.encoding ?? "hex";
+  if (encoding !== "hex" && encoding !== "base64") throw new TypeError(`hookguard: ${where}: \`signature.encoding\` must be "hex" or "base64"`);
+  if (signature.pairs && (!signature.pairs.separator.trim() || !signature.pairs.key)) throw new TypeError(`hookguard: ${where}: \`signature.pairs\` needs a non-blank \`separator\` and a \`key\``);
+  if (signature.list && (!signature.list.separator || !signature.list.prefix)) throw new TypeError(`hookguard: ${where}: \`signature.list\` needs \`separator\` and \`prefix\``);
+  const template = compileTemplate(signedContent, where);
+  if (template.uses.has("timestamp") && (!timestamp || "body" in timestamp)) {
+    throw new TypeError(`hookguard: ${where}: \`signedContent\` uses {timestamp}, so \`timestamp\` must say which header or signature entry carries it`);
+  }
+  if (timestamp && "signatureKey" in timestamp && !signature.pairs) {
+    throw new TypeError(`hookguard: ${where}: \`timestamp.signatureKey\` needs \`signature.pairs\``);
+  }
+  if (template.uses.has("id") && (!options.id || typeof options.id === "function" || !("header" in options.id))) {
+    throw new TypeError(`hookguard: ${where}: \`signedContent\` uses {id}, so \`id\` must name the header that carries it`);
+  }
+  const toleranceSeconds = timestamp ? assertTolerance(toleranceOption ?? 300, `${where}: \`toleranceSeconds\``) : undefined;
+
+  const impl = resolveCrypto(crypto);
+  const secrets = secretList(secret, where);
+  const keys: HmacKey[] = secrets.map((s, i) =>
+    prepareHmacKey(algorithm, secretBytes(s, secretFormat, where, typeof secret === "string" ? "secret" : `secret[${i}]`), impl),
+  );
+  const sigLength = digestLength[algorithm];
+  const sigHeaders = names(signature.header);
+  const sigHeaderLabel = sigHeaders[0]!;
+  const prefix = signature.prefix ?? "";
+  const decode = encoding === "hex" ? hexToBytes : base64ToBytes;
+  const encode = encoding === "hex" ? bytesToHex : bytesToBase64;
+  const pairSep = signature.pairs?.separator.trim();
+  const pairKey = signature.pairs?.key;
+  const tsKey = timestamp && "signatureKey" in timestamp ? timestamp.signatureKey : undefined;
+  const tsHeaders = timestamp && "header" in timestamp ? names(timestamp.header) : undefined;
+  const tsBodyPath = timestamp && "body" in timestamp ? timestamp.body.split(".") : undefined;
+  const tsUnit = timestamp?.unit;
+  if (tsUnit !== undefined && tsUnit !== "s" && tsUnit !== "ms" && tsUnit !== "rfc3339") throw new TypeError(`hookguard: ${where}: \`timestamp.unit\` must be "s", "ms" or "rfc3339"`);
+  const idHeaders = options.id && typeof options.id !== "function" && "header" in options.id ? names(options.id.header) : undefined;
+  const typeHeaders = options.type && typeof options.type !== "function" && "header" in options.type ? names(options.type.header) : undefined;
+  const getId = extractor(options.id);
+  const getType = extractor(options.type);
+  const expected = signature.pairs
+    ? `${tsKey ? `${tsKey}=<timestamp>${signature.pairs.separator}` : ""}${pairKey}=<${encoding}>`
+    : signature.list
+      ? `${signature.list.prefix}<${encoding}>`
+      : `${prefix}<${encoding}>`;
+
+  function malformed(detail: string, header = sigHeaderLabel): VerifyFailure {
+    return { ok: false, code: "malformed_header", header, detail };
+  }
+
+  function candidate(text: string, out: Uint8Array[]): void {
+    const bytes = decode(text);
+    // A candidate of the wrong length can never match: drop it before any HMAC.
+    if (bytes !== undefined && bytes.byteLength === sigLength) out.push(bytes);
+  }
+
+  function fill(segments: readonly Segment[], values: Record<Exclude<Placeholder, "body">, string | undefined>): string {
+    let s = "";
+    for (const seg of segments) s += typeof seg === "string" ? seg : (values[seg.ref] ?? "");
+    return s;
+  }
+
+  function prepare(req: SchemeRequest, ctx: SchemeContext): Prepared | VerifyFailure {
+    const raw = firstHeader(req, sigHeaders);
+    if (raw === undefined) return { ok: false, code: "missing_header", header: sigHeaderLabel };
+    const candidates: Uint8Array[] = [];
+    let tsRaw: string | undefined;
+    if (pairSep !== undefined) {
+      for (const item of raw.split(pairSep)) {
+        const eq = item.indexOf("=");
+        if (eq < 0) continue;
+        const key = item.slice(0, eq).trim();
+        const value = item.slice(eq + 1).trim();
+        if (key === tsKey) {
+          // Two different timestamps in one header is not something a provider sends.
+          if (tsRaw !== undefined && tsRaw !== value) return malformed(`it carries more than one ${tsKey}= entry`);
+          tsRaw = value;
+        } else if (key === pairKey) {
+          candidate(value, candidates);
+        }
+      }
+    } else if (signature.list) {
+      const { separator, prefix: version } = signature.list;
+      for (const item of raw.split(separator)) {
+        if (item.startsWith(version)) candidate(item.slice(version.length), candidates);
+      }
+    } else {
+      if (!raw.startsWith(prefix)) return malformed(`expected ${expected}`);
+      candidate(raw.slice(prefix.length), candidates);
+    }
+    if (candidates.length === 0) return malformed(`expected ${expected}`);
+
+    let timestampMs: number | undefined;
+    if (tsKey !== undefined || tsHeaders !== undefined) {
+      let tsHeader = sigHeaderLabel;
+      if (tsHeaders !== undefined) {
+        tsRaw = firstHeader(req, tsHeaders);
+        tsHeader = tsHeaders[0]!;
+      }
+      if (tsRaw === undefined) return { ok: false, code: "timestamp_missing", header: tsHeader };
+      timestampMs = parseTimestamp(tsRaw, tsUnit!);
+      if (timestampMs === undefined) return malformed(`the timestamp is not ${tsUnit === "rfc3339" ? "an RFC 3339 date" : `a whole number of ${tsUnit === "s" ? "seconds" : "milliseconds"}`}`, tsHeader);
+      // Checked before any HMAC: a replayed or stale request costs us nothing.
+      const tooFar = checkWindow(timestampMs, ctx.nowMs, ctx.toleranceSeconds ?? toleranceSeconds!, tsHeader);
+      if (tooFar) return tooFar;
+    }
+
+    let id: string | undefined;
+    if (template.uses.has("id")) {
+      id = firstHeader(req, idHeaders!);
+      if (id === undefined) return { ok: false, code: "missing_header", header: idHeaders![0] };
+    }
+    const values = { timestamp: tsRaw, id, url: req.url, method: req.method };
+    const parts: (string | Uint8Array)[] = [];
+    const head = fill(template.before, values);
+    if (head) parts.push(head);
+    if (template.hasBody) parts.push(req.body);
+    const tail = fill(template.after, values);
+    if (tail) parts.push(tail);
+    return { candidates, parts, timestampMs };
+  }
+
+  function matches(digest: Uint8Array, candidates: readonly Uint8Array[]): boolean {
+    for (const c of candidates) if (timingSafeEqual(digest, c, impl)) return true;
+    return false;
+  }
+
+  function finish(req: SchemeRequest, ctx: SchemeContext, prepared: Prepared, secretIndex: number): VerifyOutcome<TPayload> {
+    if (secretIndex < 0) return { ok: false, code: "signature_mismatch", header: sigHeaderLabel };
+    const parsed = parsePayload(req.body, req.header("content-type"));
+    if (parsed === undefined) return { ok: false, code: "invalid_json" };
+    const extract: ExtractContext = { payload: parsed.value, header: (n) => req.header(n) };
+    let timestampMs = prepared.timestampMs;
+    if (tsBodyPath !== undefined) {
+      const tsRaw = readPath(parsed.value, tsBodyPath);
+      if (tsRaw === undefined) return { ok: false, code: "timestamp_missing", detail: `the body has no ${tsBodyPath.join(".")} field` };
+      timestampMs = parseTimestamp(tsRaw, tsUnit!);
+      if (timestampMs === undefined) return { ok: false, code: "timestamp_missing", detail: `the body's ${tsBodyPath.join(".")} field is not a timestamp` };
+      const tooFar = checkWindow(timestampMs, ctx.nowMs, ctx.toleranceSeconds ?? toleranceSeconds!, undefined);
+      if (tooFar) return tooFar;
+    }
+    const payload = (transformPayload ? transformPayload(parsed.value, extract) : parsed.value) as TPayload;
+    const view: ExtractContext = transformPayload ? { payload, header: extract.header } : extract;
+    return {
+      ok: true,
+      webhook: {
+        id: getId?.(view),
+        type: getType?.(view),
+        timestamp: timestampMs === undefined ? undefined : new Date(timestampMs),
+        payload,
+        rawBody: req.body,
+        scheme: name,
+        secretIndex,
+      },
+    };
+  }
+
+  async function verifyAsync(req: SchemeRequest, ctx: SchemeContext, prepared: Prepared): Promise<VerifyOutcome<TPayload>> {
+    for (let i = 0; i < keys.length; i++) {
+      if (matches(await keys[i]!.sign(prepared.parts), prepared.candidates)) return finish(req, ctx, prepared, i);
+    }
+    return finish(req, ctx, prepared, -1);
+  }
+
+  return {
+    name,
+    toleranceSeconds,
+    verify(req, ctx) {
+      const prepared = prepare(req, ctx);
+      if ("ok" in prepared) return prepared;
+      if (impl === "web") return verifyAsync(req, ctx, prepared);
+      // node:crypto is synchronous: no promise on the hot path.
+      for (let i = 0; i < keys.length; i++) {
+        if (matches(keys[i]!.sign(prepared.parts) as Uint8Array, prepared.candidates)) return finish(req, ctx, prepared, i);
+      }
+      return finish(req, ctx, prepared, -1);
+    },
+    async sign(body, o: ResolvedSignOptions) {
+      const headers: Record<string, string> = { "content-type": o.contentType, ...staticHeaders };
+      const tsRaw = tsUnit !== undefined && !tsBodyPath ? formatTimestamp(o.timestampMs, tsUnit) : undefined;
+      const id = idHeaders ? (o.id ?? randomId()) : o.id;
+      const values = { timestamp: tsRaw, id, url: o.url, method: o.method };
+      const parts: (string | Uint8Array)[] = [fill(template.before, values)];
+      if (template.hasBody) parts.push(body);
+      parts.push(fill(template.after, values));
+      const sig = encode(await keys[0]!.sign(parts));
+      const sigHeader = sigHeaders[0]!;
+      if (signature.pairs) {
+        headers[sigHeader] = `${tsKey ? `${tsKey}=${tsRaw}${signature.pairs.separator}` : ""}${pairKey}=${sig}`;
+      } else if (signature.list) {
+        headers[sigHeader] = `${signature.list.prefix}${sig}`;
+      } else {
+        headers[sigHeader] = `${prefix}${sig}`;
+      }
+      if (tsHeaders && tsRaw !== undefined) headers[tsHeaders[0]!] = tsRaw;
+      if (idHeaders && id !== undefined) headers[idHeaders[0]!] = id;
+      if (typeHeaders && o.type !== undefined) headers[typeHeaders[0]!] = o.type;
+      return headers;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Standard Webhooks (Svix, Clerk, Resend and every sender of the spec):
+ * `webhook-signature: v1,<base64>[ v1,<base64>…]`, HMAC-SHA256 of
+ * `${webhook-id}.${webhook-timestamp}.${rawBody}`, key = base64 after `whsec_`.
+ *
+ * @module
+ */
+import { buildHmacScheme, type PresetOptions } from "./hmac";
+import type { WebhookScheme } from "../types";
+
+/**
+ * Verifies Standard Webhooks. Reads the `webhook-*` headers and the `svix-*` headers that
+ * Svix-branded senders use (svix-* first, as the svix library does); signs `webhook-*`.
+ *
+ * - The secret is `whsec_` + base64 (the prefix is optional); anything else is a
+ *   `TypeError` when the scheme is created, not a signature mismatch on every request.
+ * - `id` is `webhook-id` (the message id, stable across retries); `type` the body's `type`.
+ * - The window is two-sided, ±300 s by default, as the spec says.
+ *
+ * @example
+ * ```ts
+ * import { standardWebhooks, verifyWebhook } from "hookguard";
+ * const scheme = standardWebhooks({ secret: process.env.WEBHOOK_SECRET! }); // "whsec_…"
+ * const event = await verifyWebhook({ body, headers }, scheme);
+ * ```
+ */
+export function standardWebhooks<TPayload = Record<string, unknown>>(options: PresetOptions): WebhookScheme<TPayload> {
+  return buildHmacScheme<TPayload>(
+    {
+      name: "standard-webhooks",
+      secret: options?.secret,
+      secretFormat: "whsec-base64",
+      toleranceSeconds: options?.toleranceSeconds,
+      crypto: options?.crypto,
+      signature: { header: ["webhook-signature", "svix-signature"], encoding: "base64", list: { separator: " ", prefix: "v1," } },
+      timestamp: { header: ["webhook-timestamp", "svix-timestamp"], unit: "s" },
+      id: { header: ["webhook-id", "svix-id"] },
+      type: { body: "type" },
+      signedContent: "{id}.{timestamp}.{body}",
+    },
+    "standardWebhooks()",
+  );
+}
