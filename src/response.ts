@@ -1,0 +1,33 @@
+/**
+ * The plain response every adapter writes out as it is.
+ *
+ * @module
+ */
+import type { WebhookErrorCode } from "./errors";
+import { failureMessage } from "./internal/messages";
+import type { VerifyFailure } from "./types";
+import { verificationErrorStatus } from "./errors";
+
+/** A framework-neutral HTTP response: status, headers and a text body. */
+export interface WebhookResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+const JSON_HEADERS = Object.freeze({ "content-type": "application/json; charset=utf-8" });
+
+/** A JSON response `{ ...fields }` with the given status. */
+export function jsonResponse(status: number, fields: Readonly<Record<string, unknown>>, headers?: Readonly<Record<string, string>>): WebhookResponse {
+  return { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS, body: JSON.stringify(fields) };
+}
+
+/** The response for an error code: `{ "error": code, "message": … }`. */
+export function errorResponse(code: WebhookErrorCode, status: number, message: string, headers?: Readonly<Record<string, string>>): WebhookResponse {
+  return jsonResponse(status, { error: code, message }, headers);
+}
+
+/** The response for a verification failure, built without an `Error` (the hot reject path). */
+export function failureResponse(failure: VerifyFailure, scheme: string): WebhookResponse {
+  return errorResponse(failure.code, verificationErrorStatus[failure.code], failureMessage(failure, scheme));
+}
