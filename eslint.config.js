@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import { defineConfig } from "eslint/config";
+import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
@@ -14,7 +15,8 @@ export default defineConfig(
     },
   },
   {
-    files: ["bench/**", "scripts/**", "examples/**", "test/**"],
+    files: ["bench/**", "scripts/**", "examples/**", "test/**", "demo/**"],
+    languageOptions: { globals: globals.node },
     rules: { "no-console": "off", "@typescript-eslint/no-non-null-assertion": "off" },
   },
 );

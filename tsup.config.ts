@@ -3,6 +3,13 @@ import { defineConfig } from "tsup";
 // One entry per public subpath: importing "hookguard" must not pull in adapter or store code.
 export const entries = {
   index: "src/index.ts",
+  express: "src/adapters/express.ts",
+  fastify: "src/adapters/fastify.ts",
+  node: "src/adapters/node.ts",
+  fetch: "src/adapters/fetch.ts",
+  redis: "src/stores/redis.ts",
+  postgres: "src/stores/postgres.ts",
+  testing: "src/testing/index.ts",
 };
 
 export default defineConfig({
@@ -16,4 +23,6 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   outDir: "dist",
+  // Framework and client packages are the user's: never bundled.
+  external: ["express", "fastify", "ioredis", "redis", "pg", "node:crypto", "node:http", "node:stream"],
 });

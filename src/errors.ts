@@ -26,8 +26,21 @@ export type WebhookVerificationErrorCode =
   /** The body is larger than `maxBodyBytes`. 413. */
   | "payload_too_large";
 
+/** Codes of the receiver's own failures (never a verification problem). */
+export type WebhookReceiverErrorCode =
+  /** The idempotency store could not be reached or failed: answered 503, nothing handled. */
+  | "store_unavailable"
+  /** A handler threw: the claim was released, answered 500 so the provider retries. */
+  | "handler_failed"
+  /** The verified event has no id to deduplicate on and the receiver is set to reject such events. 400. */
+  | "missing_event_id"
+  /** A handler finished after its lease expired: another delivery may have run it too. */
+  | "lease_lost"
+  /** Handing the event to the background queue failed: released, answered 503. */
+  | "enqueue_failed";
+
 /** Every code hookguard's errors can carry. */
-export type WebhookErrorCode = WebhookVerificationErrorCode | "store_unavailable" | "handler_failed";
+export type WebhookErrorCode = WebhookVerificationErrorCode | WebhookReceiverErrorCode;
 
 /** The HTTP status each verification code answers with. */
 export const verificationErrorStatus: Readonly<Record<WebhookVerificationErrorCode, number>> = Object.freeze({

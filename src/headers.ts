@@ -18,7 +18,8 @@ function isHeadersLike(h: WebhookHeaders): h is { get(name: string): string | nu
  */
 export function readHeader(headers: WebhookHeaders, name: string): string | undefined {
   if (isHeadersLike(headers)) return headers.get(name) ?? undefined;
-  let value = headers[name];
+  // Own properties only: `constructor` or `__proto__` must not read Object.prototype.
+  let value = Object.hasOwn(headers, name) ? headers[name] : undefined;
   if (value === undefined) {
     // Node lower-cases names already; a hand-written record may not.
     for (const key in headers) {

@@ -2,12 +2,29 @@ export { verifyWebhook } from "./verify";
 export { signWebhook } from "./sign";
 export { readHeader } from "./headers";
 export {
+  createWebhookReceiver,
+  type WebhookReceiver,
+  type WebhookReceiverOptions,
+  type WebhookHandler,
+  type HandlerContext,
+  type ErrorHandler,
+  type BackgroundOptions,
+  type EventMap,
+  type EventType,
+  type PrefixPayload,
+} from "./receiver";
+export { inProcessQueue, type WebhookQueue, type WebhookJob, type JobAttempt, type JobProcessor, type InProcessQueueOptions } from "./queue";
+export type { IdempotencyStore, ClaimResult, ClaimOptions, CompleteOptions } from "./store";
+export { memoryStore, type MemoryStore, type MemoryStoreOptions } from "./stores/memory";
+export type { WebhookResponse } from "./response";
+export {
   WebhookError,
   WebhookVerificationError,
   isWebhookError,
   isWebhookVerificationError,
   verificationErrorStatus,
   type WebhookErrorCode,
+  type WebhookReceiverErrorCode,
   type WebhookVerificationErrorCode,
   type WebhookErrorOptions,
 } from "./errors";
@@ -29,6 +46,7 @@ export { github, type GitHubOptions } from "./schemes/github";
 export { standardWebhooks } from "./schemes/standard-webhooks";
 export { slack } from "./schemes/slack";
 export { shopify, type ShopifyOptions } from "./schemes/shopify";
+export * from "./providers";
 export type {
   WebhookBody,
   WebhookHeaders,

@@ -4,6 +4,7 @@
  * @module
  */
 import type { WebhookVerificationErrorCode } from "./errors";
+import type { WebhookResponse } from "./response";
 
 /** A raw request body: exactly the bytes the provider sent. */
 export type WebhookBody = string | Uint8Array | ArrayBuffer;
@@ -132,6 +133,12 @@ export interface WebhookScheme<TPayload = unknown> {
   readonly toleranceSeconds: number | undefined;
   /** Verifies a request. Must not throw for any input; report failures as values. */
   verify(request: SchemeRequest, context: SchemeContext): VerifyOutcome<TPayload> | Promise<VerifyOutcome<TPayload>>;
+  /**
+   * Answers a provider's verified handshake (Slack `url_verification`, …) with the response
+   * the provider expects; `undefined` for an ordinary event. Called only after verification,
+   * so the endpoint never becomes an oracle for unauthenticated challenges.
+   */
+  handshake?(event: VerifiedWebhook<TPayload>): WebhookResponse | undefined;
   /** Produces the headers the provider would send for this body, signed with the first secret. */
   sign(body: string | Uint8Array, options: ResolvedSignOptions): Promise<Record<string, string>>;
 }

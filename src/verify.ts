@@ -46,7 +46,9 @@ export function verifyRequest<TPayload>(
     body,
     header: (name) => readHeader(headers, name),
     url: request.url,
-    method: request.method,
+    // The documented default, and the one signWebhook signs with: a URL-signed scheme
+    // must see the same method on both sides when the caller leaves it out.
+    method: request.method ?? "POST",
   };
   const toleranceSeconds = options?.toleranceSeconds === undefined ? undefined : assertTolerance(options.toleranceSeconds, "options.toleranceSeconds");
   return scheme.verify(schemeRequest, { nowMs: nowMs(options?.now), toleranceSeconds });

@@ -6,6 +6,10 @@ const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof B
 
 const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// Canonical base64 (RFC 4648 §3.5): the unused low bits of the character before the
+// padding are zero. Decoders ignore those bits, so without this one signature would verify
+// under 4 spellings (16 for SHA-512), and a changed character would still pass.
+const CANONICAL_BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
 
 const textEncoder = new TextEncoder();
 // ignoreBOM keeps a leading BOM, as Buffer#toString does: both paths decode alike.
@@ -20,9 +24,12 @@ export function hexToBytes(hex: string): Uint8Array | undefined {
   return out;
 }
 
-/** Decodes padded standard base64; `undefined` if the string is not exactly that. */
-export function base64ToBytes(b64: string): Uint8Array | undefined {
-  if (b64.length % 4 !== 0 || !BASE64_RE.test(b64)) return undefined;
+/**
+ * Decodes padded standard base64; `undefined` if the string is not exactly that. Signatures
+ * must be canonical; `canonical: false` accepts set unused bits, as secret strings may have.
+ */
+export function base64ToBytes(b64: string, canonical = true): Uint8Array | undefined {
+  if (b64.length % 4 !== 0 || !(canonical ? CANONICAL_BASE64_RE : BASE64_RE).test(b64)) return undefined;
   if (NodeBuffer) return NodeBuffer.from(b64, "base64");
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);

@@ -31,7 +31,8 @@ export function secretBytes(secret: string, format: SecretFormat, where: string,
   let b64 = format === "whsec-base64" && secret.startsWith("whsec_") ? secret.slice(6) : secret;
   // Secrets copied from a dashboard sometimes lose their padding; the Python library pads them too.
   if (b64.length % 4 !== 0) b64 += "=".repeat(4 - (b64.length % 4));
-  const bytes = b64.length > 0 ? base64ToBytes(b64) : undefined;
+  // Lenient about the unused bits: the official libraries accept any secret their decoder does.
+  const bytes = b64.length > 0 ? base64ToBytes(b64, false) : undefined;
   if (!bytes || bytes.length === 0) {
     const what = format === "whsec-base64" ? "base64 after the optional whsec_ prefix" : "base64";
     throw new TypeError(`hookguard: ${where}: \`${at}\` is not valid ${what} (Standard Webhooks secrets look like whsec_ followed by base64)`);

@@ -10,6 +10,9 @@ const DIGITS_RE = /^\d{1,16}$/;
 // RFC 3339 with any fraction (Twitch sends nanoseconds) and Z or an offset.
 const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
+// The largest time a Date can hold (ECMAScript's time value range).
+const MAX_DATE_MS = 8.64e15;
+
 /** Parses a timestamp to epoch ms; `undefined` if it is not in the given unit's format. */
 export function parseTimestamp(raw: string, unit: TimestampUnit): number | undefined {
   if (unit === "rfc3339") {
@@ -18,8 +21,9 @@ export function parseTimestamp(raw: string, unit: TimestampUnit): number | undef
     return Number.isFinite(ms) ? ms : undefined;
   }
   if (!DIGITS_RE.test(raw)) return undefined;
-  const n = Number(raw);
-  return unit === "s" ? n * 1000 : n;
+  const ms = unit === "s" ? Number(raw) * 1000 : Number(raw);
+  // Beyond this a Date is invalid: the verified event would carry `timestamp: Invalid Date`.
+  return ms <= MAX_DATE_MS ? ms : undefined;
 }
 
 /** Formats epoch ms the way a provider would write it. */

@@ -19,7 +19,8 @@ import {
 import { parsePayload, readPath } from "../internal/payload";
 import { secretBytes, secretList, type SecretFormat } from "../internal/secrets";
 import { assertTolerance, checkWindow, formatTimestamp, parseTimestamp, type TimestampUnit } from "../internal/timestamp";
-import type { ResolvedSignOptions, SchemeContext, SchemeRequest, VerifyFailure, VerifyOutcome, WebhookScheme } from "../types";
+import type { WebhookResponse } from "../response";
+import type { ResolvedSignOptions, SchemeContext, SchemeRequest, VerifiedWebhook, VerifyFailure, VerifyOutcome, WebhookScheme } from "../types";
 
 export type { HmacAlgorithm } from "../internal/crypto";
 export type { SecretFormat } from "../internal/secrets";
@@ -99,6 +100,8 @@ export interface HmacSchemeOptions {
   readonly transformPayload?: (payload: unknown, context: ExtractContext) => unknown;
   /** Forces an implementation: `"web"` runs Web Crypto even on Node (tests of the edge path). @default node:crypto when available */
   readonly crypto?: CryptoPreference;
+  /** Answers a verified handshake event with the response the provider expects. */
+  readonly handshake?: (event: VerifiedWebhook<unknown>) => WebhookResponse | undefined;
   /** Headers always sent by `signWebhook` (e.g. a fixed version header). */
   readonly staticHeaders?: Readonly<Record<string, string>>;
 }
@@ -222,6 +225,7 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
     toleranceSeconds: toleranceOption,
     transformPayload,
     crypto,
+    handshake,
     staticHeaders = {},
   } = options;
 
@@ -396,6 +400,7 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
   return {
     name,
     toleranceSeconds,
+    ...(handshake ? { handshake: handshake as (event: VerifiedWebhook<TPayload>) => WebhookResponse | undefined } : {}),
     verify(req, ctx) {
       const prepared = prepare(req, ctx);
       if ("ok" in prepared) return prepared;

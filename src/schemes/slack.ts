@@ -5,7 +5,8 @@
  * @module
  */
 import { buildHmacScheme, type ExtractContext, type PresetOptions } from "./hmac";
-import type { WebhookScheme } from "../types";
+import { jsonResponse } from "../response";
+import type { VerifiedWebhook, WebhookScheme } from "../types";
 
 function field(payload: unknown, key: string): unknown {
   return typeof payload === "object" && payload !== null ? (payload as Record<string, unknown>)[key] : undefined;
@@ -39,6 +40,13 @@ function slackId({ payload }: ExtractContext): string | undefined {
   return str(field(payload, "event_id")) ?? str(field(payload, "trigger_id"));
 }
 
+// Slack checks the endpoint by sending a signed url_verification event and expects its
+// challenge back; answered only after the signature matched.
+function urlVerification(event: VerifiedWebhook<unknown>) {
+  const challenge = str(field(event.payload, "challenge"));
+  return event.type === "url_verification" && challenge !== undefined ? jsonResponse(200, { challenge }) : undefined;
+}
+
 /**
  * Verifies Slack requests: Events API (JSON), slash commands and interactivity (form).
  *
@@ -47,6 +55,7 @@ function slackId({ payload }: ExtractContext): string | undefined {
  *   `view_submission`, …) for interactivity, whose `payload` field is parsed for you.
  * - `id`: `event_id` (stable across Slack's retries), else `trigger_id`.
  * - The window is two-sided (±300 s), like Slack's Python SDK; Bolt for JS checks only old.
+ * - A receiver answers Slack's signed `url_verification` handshake with its `challenge`.
  *
  * @example
  * ```ts
@@ -67,6 +76,7 @@ export function slack<TPayload = Record<string, unknown>>(options: PresetOptions
       transformPayload: unwrapInteractivity,
       id: slackId,
       type: slackType,
+      handshake: urlVerification,
     },
     "slack()",
   );

@@ -6,7 +6,20 @@
  * @module
  */
 import { buildHmacScheme, type PresetOptions } from "./hmac";
-import type { WebhookScheme } from "../types";
+import type { SchemeRequest, WebhookScheme } from "../types";
+
+const UNBRANDED = "webhook-";
+
+// Svix-branded senders write svix-*; when a request carries both sets, the svix SDK reads
+// svix-* and so do we, header by header, so both verify the same bytes.
+function preferSvixHeaders(req: SchemeRequest): SchemeRequest {
+  return {
+    body: req.body,
+    url: req.url,
+    method: req.method,
+    header: (name) => (name.startsWith(UNBRANDED) ? (req.header(`svix-${name.slice(UNBRANDED.length)}`) ?? req.header(name)) : req.header(name)),
+  };
+}
 
 /**
  * Verifies Standard Webhooks. Reads the `webhook-*` headers and the `svix-*` headers that
@@ -25,19 +38,21 @@ import type { WebhookScheme } from "../types";
  * ```
  */
 export function standardWebhooks<TPayload = Record<string, unknown>>(options: PresetOptions): WebhookScheme<TPayload> {
-  return buildHmacScheme<TPayload>(
+  const scheme = buildHmacScheme<TPayload>(
     {
       name: "standard-webhooks",
       secret: options?.secret,
       secretFormat: "whsec-base64",
       toleranceSeconds: options?.toleranceSeconds,
       crypto: options?.crypto,
-      signature: { header: ["webhook-signature", "svix-signature"], encoding: "base64", list: { separator: " ", prefix: "v1," } },
-      timestamp: { header: ["webhook-timestamp", "svix-timestamp"], unit: "s" },
-      id: { header: ["webhook-id", "svix-id"] },
+      // svix-* are read through preferSvixHeaders; webhook-* are the names signed.
+      signature: { header: "webhook-signature", encoding: "base64", list: { separator: " ", prefix: "v1," } },
+      timestamp: { header: "webhook-timestamp", unit: "s" },
+      id: { header: "webhook-id" },
       type: { body: "type" },
       signedContent: "{id}.{timestamp}.{body}",
     },
     "standardWebhooks()",
   );
+  return { ...scheme, verify: (req, ctx) => scheme.verify(preferSvixHeaders(req), ctx) };
 }

@@ -1,0 +1,171 @@
+/**
+ * Fastify adapter: encapsulated plugins that register one POST webhook route with its own
+ * raw-body parser. JSON parsing in the rest of the app is left as it is.
+ *
+ * ```ts
+ * import { verifyWebhook, handleWebhooks } from "hookguard/fastify";
+ * app.register(verifyWebhook(scheme, handler), { path: "/webhooks/stripe" });
+ * ```
+ *
+ * @module hookguard/fastify
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { WebhookResponse } from "../response";
+import type { VerifiedWebhook, WebhookScheme } from "../types";
+import { bytesAlreadyRead, describeBody, readStream, type BodyHolder } from "./internal/node-body";
+import {
+  assertHandler,
+  assertReceiver,
+  assertScheme,
+  resolveSettings,
+  type HandleWebhooksOptions,
+  type ReceiverLike,
+  type Settings,
+  type UrlParts,
+  type VerifyWebhookOptions,
+} from "./internal/options";
+import { receivePipeline, verifyPipeline, type Exchange, type RawBody } from "./internal/pipeline";
+
+export type { AdapterLogger, AdapterOptions, HandleWebhooksOptions, ReceiverLike, VerifyWebhookOptions } from "./internal/options";
+
+/** The options given to `app.register(plugin, { path })`. */
+export interface WebhookRouteOptions {
+  /** The route's path, e.g. `"/webhooks/stripe"`; a `prefix` given to `register` is prepended. */
+  path: string;
+}
+
+/**
+ * A handler that runs for verified webhooks only: the event first, then Fastify's request
+ * (its `body` is the raw Buffer) and reply. Return the reply or a value, as in any async
+ * Fastify handler.
+ */
+export type FastifyWebhookHandler<TPayload> = (event: VerifiedWebhook<TPayload>, request: FastifyRequest, reply: FastifyReply) => unknown;
+
+const ADAPTER = "hookguard/fastify";
+const EMPTY: RawBody = Object.freeze({ ok: true, body: new Uint8Array(0) });
+
+const urlParts: UrlParts<FastifyRequest> = {
+  path: (request) => request.url,
+  local: (request) => `${request.protocol}://${request.host}${request.url}`,
+};
+
+// What the route's parser read, by request: `request.body` then carries the raw Buffer for
+// the handler, and the pipeline still learns why a body was refused.
+const bodies = new WeakMap<FastifyRequest, RawBody>();
+
+/**
+ * Scopes the raw-body parser to this plugin's context. Fastify encapsulates `register`ed
+ * plugins, so the parsers of the parent (JSON, …) stay as they are everywhere else.
+ */
+function route(fastify: FastifyInstance, opts: WebhookRouteOptions, fn: string, maxBodyBytes: number, handle: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): void {
+  const path = opts?.path;
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(`${ADAPTER}: app.register(${fn}(…), { path }) needs the route's path, e.g. { path: "/webhooks/stripe" }`);
+  }
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser("*", (request, payload, done) => {
+    const finish = (result: RawBody): void => {
+      bodies.set(request, result);
+      done(null, result.ok ? result.body : undefined);
+    };
+    const result = readStream(payload, request.headers, maxBodyBytes, () => "the body stream was already read, by a preParsing hook or another parser");
+    if (result instanceof Promise) void result.then(finish);
+    else finish(result);
+  });
+  fastify.post(path, handle);
+}
+
+function rawBodyOf(request: FastifyRequest, maxBodyBytes: number): RawBody {
+  const read = bodies.get(request);
+  if (read) return read;
+  // Fastify runs no parser for a request without a body; anything else here was put by
+  // someone else (a hook, a plugin like fastify-raw-body that also keeps `rawBody`).
+  const holder = request as unknown as BodyHolder;
+  const kept = bytesAlreadyRead(holder, maxBodyBytes);
+  if (kept) return kept;
+  if (request.body === undefined || request.body === null) return EMPTY;
+  return { ok: false, reason: "not_raw", detail: describeBody("request.body", request.body) };
+}
+
+function exchange(request: FastifyRequest, settings: Settings<FastifyRequest>): Exchange {
+  return { body: rawBodyOf(request, settings.maxBodyBytes), headers: request.headers, method: request.method, url: settings.url(request) };
+}
+
+function send(reply: FastifyReply, response: WebhookResponse | undefined): FastifyReply {
+  if (response === undefined) {
+    // The client went away mid-body: nobody to answer.
+    reply.hijack();
+    reply.raw.destroy();
+    return reply;
+  }
+  return reply.code(response.status).headers(response.headers).send(response.body);
+}
+
+/**
+ * An encapsulated plugin that registers `POST path` for one handler, which runs only for a
+ * verified webhook. The route reads the raw body itself (its parser is scoped to the
+ * plugin, so `application/json` stays parsed as JSON everywhere else) and answers a bad
+ * request with the failure response (`{ error, message }` and the code's status) without
+ * calling the handler. Errors the handler throws go to Fastify's error handler.
+ *
+ * @param scheme - `stripe({ secret })`, `github({ secret })`, …
+ * @param handler - `(event, request, reply)`; `request.body` is the raw Buffer.
+ * @param options - `maxBodyBytes`, `now` / `toleranceSeconds`, `baseUrl` / `publicUrl` (URL-signed schemes), `logger`.
+ *
+ * @example
+ * ```ts
+ * import Fastify from "fastify";
+ * import { stripe } from "hookguard";
+ * import { verifyWebhook } from "hookguard/fastify";
+ *
+ * const app = Fastify();
+ * app.register(verifyWebhook(stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }), async (event, request, reply) => {
+ *   request.log.info({ type: event.type, id: event.id }, "stripe event");
+ *   return reply.code(204).send();
+ * }), { path: "/webhooks/stripe" });
+ * ```
+ */
+export function verifyWebhook<TPayload>(
+  scheme: WebhookScheme<TPayload>,
+  handler: FastifyWebhookHandler<TPayload>,
+  options?: VerifyWebhookOptions<FastifyRequest>,
+): FastifyPluginAsync<WebhookRouteOptions> {
+  assertScheme(scheme, `${ADAPTER}: verifyWebhook()`);
+  assertHandler(handler, `${ADAPTER}: verifyWebhook()`);
+  const settings = resolveSettings(ADAPTER, "verifyWebhook", options, urlParts);
+  const run = verifyPipeline(scheme, settings);
+  return async function hookguardVerifyWebhook(fastify, opts) {
+    route(fastify, opts, "verifyWebhook", settings.maxBodyBytes, async (request, reply) => {
+      const { webhook, response } = await run(exchange(request, settings));
+      if (webhook === undefined) return send(reply, response);
+      return handler(webhook, request, reply);
+    });
+  };
+}
+
+/**
+ * An encapsulated plugin that registers `POST path` for a whole receiver: reads the raw
+ * body, calls `receiver.receive()`, and sends its response (status, headers, body) as it is.
+ *
+ * @param receiver - from `createWebhookReceiver({ scheme })`, with its handlers registered.
+ * @param options - `maxBodyBytes`, `baseUrl` / `publicUrl` (URL-signed schemes), `logger`.
+ *
+ * @example
+ * ```ts
+ * import Fastify from "fastify";
+ * import { createWebhookReceiver, github } from "hookguard";
+ * import { handleWebhooks } from "hookguard/fastify";
+ *
+ * const receiver = createWebhookReceiver({ scheme: github({ secret: process.env.GITHUB_WEBHOOK_SECRET! }) });
+ * receiver.on("push", (event) => console.log("push", event.id));
+ * Fastify().register(handleWebhooks(receiver), { path: "/webhooks/github" });
+ * ```
+ */
+export function handleWebhooks(receiver: ReceiverLike, options?: HandleWebhooksOptions<FastifyRequest>): FastifyPluginAsync<WebhookRouteOptions> {
+  assertReceiver(receiver, `${ADAPTER}: handleWebhooks()`);
+  const settings = resolveSettings(ADAPTER, "handleWebhooks", options, urlParts);
+  const run = receivePipeline(receiver, settings);
+  return async function hookguardHandleWebhooks(fastify, opts) {
+    route(fastify, opts, "handleWebhooks", settings.maxBodyBytes, async (request, reply) => send(reply, await run(exchange(request, settings))));
+  };
+}

@@ -1,0 +1,114 @@
+// Reads the raw body of a Node request (Express, Fastify, node:http) with a size limit, or
+// takes the bytes a middleware already read.
+import type { IncomingHttpHeaders } from "node:http";
+import type { Readable } from "node:stream";
+import type { RawBody } from "./pipeline";
+
+const EMPTY: RawBody = Object.freeze({ ok: true, body: new Uint8Array(0) });
+const TOO_LARGE: RawBody = Object.freeze({ ok: false, reason: "too_large" });
+const ABORTED: RawBody = Object.freeze({ ok: false, reason: "aborted" });
+
+/** Where middleware leaves a body it read: `rawBody` by convention, `body` from express.raw() / express.text(). */
+export interface BodyHolder {
+  readonly rawBody?: unknown;
+  readonly body?: unknown;
+}
+
+function noop(): void {}
+
+function byteLength(body: string | Uint8Array): number {
+  return typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+}
+
+function bytes(value: unknown, maxBodyBytes: number): RawBody | undefined {
+  if (typeof value !== "string" && !(value instanceof Uint8Array)) return undefined;
+  return byteLength(value) > maxBodyBytes ? TOO_LARGE : { ok: true, body: value };
+}
+
+/**
+ * The raw bytes a middleware already produced: `rawBody` (a Buffer or string, as saved by an
+ * `express.json({ verify })` callback or fastify-raw-body) first, then a Buffer or string
+ * `body` (express.raw(), express.text()). `undefined` when there are none.
+ */
+export function bytesAlreadyRead(holder: BodyHolder, maxBodyBytes: number): RawBody | undefined {
+  return bytes(holder.rawBody, maxBodyBytes) ?? bytes(holder.body, maxBodyBytes);
+}
+
+/** Says what a parser left behind, for the `body_not_raw` message (a kind, never the content). */
+export function describeBody(name: string, body: unknown): string {
+  if (body === undefined || body === null) return `the stream was already read and ${name} is ${String(body)}`;
+  if (Array.isArray(body)) return `${name} is an already-parsed array`;
+  return typeof body === "object" ? `${name} is an already-parsed object` : `${name} is a ${typeof body}`;
+}
+
+/**
+ * Reads a body stream whole, refusing more than `maxBodyBytes`: a declared `Content-Length`
+ * over the limit is refused before a byte is read, and a streamed body is counted as it
+ * flows and dropped (listeners removed, stream paused) the moment it passes the limit.
+ *
+ * @param parsed - what sits where a parser would have put the body, to describe a stream
+ *   that was already consumed.
+ */
+export function readStream(stream: Readable, headers: IncomingHttpHeaders, maxBodyBytes: number, parsed: () => string): RawBody | Promise<RawBody> {
+  // A parser that ran before us drained the stream: waiting for "end" would hang forever.
+  if (stream.readableDidRead) return { ok: false, reason: "not_raw", detail: parsed() };
+  if (stream.readableEnded) return EMPTY;
+  if (stream.destroyed) return ABORTED;
+  const declared = headers["content-length"];
+  if (declared !== undefined) {
+    const length = Number(declared);
+    if (length > maxBodyBytes) return TOO_LARGE;
+    if (length === 0 && headers["transfer-encoding"] === undefined) return EMPTY;
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: RawBody): void => {
+      stream.removeListener("data", onData);
+      stream.removeListener("end", onEnd);
+      stream.removeListener("error", onAbort);
+      stream.removeListener("close", onAbort);
+      resolve(result);
+    };
+    function onData(chunk: Buffer | string): void {
+      const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      size += buffer.length;
+      if (size > maxBodyBytes) {
+        chunks.length = 0;
+        // Nothing more is read: the paused socket pushes back on the sender, and the 413's
+        // `connection: close` ends it. An error on the abandoned stream must not crash us.
+        stream.pause();
+        stream.on("error", noop);
+        finish(TOO_LARGE);
+        return;
+      }
+      chunks.push(buffer);
+    }
+    function onEnd(): void {
+      // One copy: the chunks may be views over larger socket reads that should not be pinned.
+      finish({ ok: true, body: Buffer.concat(chunks, size) });
+    }
+    // "error" or "close" before "end": the client went away mid-body.
+    function onAbort(): void {
+      chunks.length = 0;
+      finish(ABORTED);
+    }
+    stream.on("data", onData);
+    stream.on("end", onEnd);
+    stream.on("error", onAbort);
+    stream.on("close", onAbort);
+  });
+}
+
+/** A Node request whose body is read by {@link readNodeBody}. */
+export interface NodeRequestLike extends Readable, BodyHolder {
+  readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * The raw body of an Express or node:http request: the bytes a middleware already kept,
+ * else the stream, else `body_not_raw` when a parser consumed it.
+ */
+export function readNodeBody(req: NodeRequestLike, maxBodyBytes: number): RawBody | Promise<RawBody> {
+  return bytesAlreadyRead(req, maxBodyBytes) ?? readStream(req, req.headers, maxBodyBytes, () => describeBody("req.body", req.body));
+}

@@ -1,0 +1,20 @@
+// Writes the pipeline's response on a Node `ServerResponse` (Express 4 and 5 responses are ones).
+import type { ServerResponse } from "node:http";
+import type { WebhookResponse } from "../../response";
+
+/**
+ * Writes status, headers and body exactly as given. `undefined` means the client went
+ * away mid-body: there is nothing to write to.
+ */
+export function writeNodeResponse(res: ServerResponse, response: WebhookResponse | undefined): void {
+  if (response === undefined) {
+    res.destroy();
+    return;
+  }
+  // Something else (a timeout middleware, …) already answered: a second answer would throw.
+  if (res.headersSent) return;
+  res.statusCode = response.status;
+  const { headers } = response;
+  for (const name in headers) res.setHeader(name, headers[name]!);
+  res.end(response.body);
+}

@@ -1,0 +1,107 @@
+// The one pipeline every adapter runs: raw body → verification (or a whole receiver) → the
+// response to write. Adapters only read the body and headers and write what comes out.
+import { errorResponse, failureResponse, type WebhookResponse } from "../../response";
+import type { VerifiedWebhook, WebhookHeaders, WebhookScheme } from "../../types";
+import { verifyRequest } from "../../verify";
+import type { AdapterLogger, AdapterName, PipelineSettings, ReceiverLike } from "./options";
+
+/** The raw body as an adapter read it, or why it could not. */
+export type RawBody =
+  | { readonly ok: true; readonly body: string | Uint8Array }
+  | { readonly ok: false; readonly reason: "too_large" }
+  /** Parsed or consumed before the adapter ran; `detail` says what was found. */
+  | { readonly ok: false; readonly reason: "not_raw"; readonly detail: string }
+  /** The client went away mid-body: there is nobody to answer. */
+  | { readonly ok: false; readonly reason: "aborted" };
+
+/** One request as the pipeline sees it: what the adapter read from its framework. */
+export interface Exchange {
+  readonly body: RawBody | Promise<RawBody>;
+  readonly headers: WebhookHeaders;
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+}
+
+/**
+ * The pipeline's answer for a wrapped handler: the verified event to hand over, or the
+ * response to write instead (`undefined` when the client is gone and nothing can be written).
+ */
+export type Verified<TPayload> =
+  | { readonly webhook: VerifiedWebhook<TPayload>; readonly response?: undefined }
+  | { readonly webhook?: undefined; readonly response: WebhookResponse | undefined };
+
+// What to change, per framework: the fix for the classic "body parsed before the webhook
+// route" mistake differs with each one.
+const NOT_RAW_FIX: Readonly<Record<AdapterName, string>> = {
+  "hookguard/express":
+    'Declare the webhook route before app.use(express.json()) (or any body parser that matches it), or give the route its own raw parser: app.post(path, express.raw({ type: "*/*" }), handler). To keep a global express.json(), save the bytes with express.json({ verify: (req, _res, buf) => { req.rawBody = buf } }).',
+  "hookguard/fastify":
+    "Register the route with app.register(verifyWebhook(scheme, handler), { path }) or app.register(handleWebhooks(receiver), { path }): the plugin scopes a raw-body parser to its own route. Do not wrap it in fastify-plugin, and do not replace request.body in a hook.",
+  "hookguard/node":
+    "Hand the request to the webhook handler before anything reads its stream, or set req.rawBody to the raw Buffer before calling it.",
+  "hookguard/fetch":
+    "Pass the untouched Request (in Hono, c.req.raw before any c.req.json(), c.req.text() or validator); code that must read it first should pass request.clone() to the webhook handler.",
+};
+
+function notRawMessage(adapter: AdapterName, detail: string): string {
+  return `${adapter}: the request body was already parsed or read before the webhook handler (${detail}), so the raw bytes the signature covers are gone. ${NOT_RAW_FIX[adapter]}`;
+}
+
+// A misconfigured route fails every delivery the same way: say it once per logger, not once
+// per request, and never with a header value or the body.
+const warned = new WeakSet<AdapterLogger>();
+
+function notRawResponse(settings: PipelineSettings, detail: string): WebhookResponse {
+  const message = notRawMessage(settings.adapter, detail);
+  if (!warned.has(settings.logger)) {
+    warned.add(settings.logger);
+    settings.logger.warn(message);
+  }
+  return errorResponse("body_not_raw", 500, message);
+}
+
+function tooLargeResponse(settings: PipelineSettings): WebhookResponse {
+  return errorResponse(
+    "payload_too_large",
+    413,
+    `${settings.adapter}: the body is larger than maxBodyBytes (${settings.maxBodyBytes} bytes); raise maxBodyBytes if this provider sends larger events.`,
+    // On Node the rest of the body stays unread on the socket: closing the connection after
+    // the answer stops the sender and keeps the socket from being reused mid-body. Web
+    // runtimes own their connections (and HTTP/2 forbids the header): the reader cancels.
+    settings.adapter === "hookguard/fetch" ? undefined : { connection: "close" },
+  );
+}
+
+/** The answer to a body that could not be read; `undefined` when the client is gone. */
+function bodyFailures(settings: PipelineSettings): (body: Exclude<RawBody, { ok: true }>) => WebhookResponse | undefined {
+  const tooLarge = tooLargeResponse(settings);
+  return (body) => (body.reason === "too_large" ? tooLarge : body.reason === "not_raw" ? notRawResponse(settings, body.detail) : undefined);
+}
+
+/**
+ * The pipeline of `verifyWebhook`: the verified event, or the failure response. Never
+ * throws for a bad request: failures are values all the way, so forged requests cost no
+ * `Error`. A provider's verified handshake (Slack `url_verification`, …) is answered here
+ * as the receiver does, without reaching the handler.
+ */
+export function verifyPipeline<TPayload>(scheme: WebhookScheme<TPayload>, settings: PipelineSettings): (exchange: Exchange) => Promise<Verified<TPayload>> {
+  const bodyFailure = bodyFailures(settings);
+  return async (exchange) => {
+    const body = await exchange.body;
+    if (!body.ok) return { response: bodyFailure(body) };
+    const outcome = await verifyRequest({ body: body.body, headers: exchange.headers, url: exchange.url, method: exchange.method }, scheme, settings.verify);
+    if (!outcome.ok) return { response: failureResponse(outcome, scheme.name) };
+    const handshake = scheme.handshake?.(outcome.webhook);
+    return handshake ? { response: handshake } : outcome;
+  };
+}
+
+/** The pipeline of `handleWebhooks`: the receiver's response, as it is. */
+export function receivePipeline(receiver: ReceiverLike, settings: PipelineSettings): (exchange: Exchange) => Promise<WebhookResponse | undefined> {
+  const bodyFailure = bodyFailures(settings);
+  return async (exchange) => {
+    const body = await exchange.body;
+    if (!body.ok) return bodyFailure(body);
+    return receiver.receive({ body: body.body, headers: exchange.headers, url: exchange.url, method: exchange.method });
+  };
+}

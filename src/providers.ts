@@ -1,0 +1,26 @@
+// Re-exports of the provider schemes beyond the five core presets.
+export { paddle, type PaddleOptions } from "./schemes/paddle";
+export { linear, type LinearOptions } from "./schemes/linear";
+export { twitch, type TwitchOptions } from "./schemes/twitch";
+export { zoom, type ZoomOptions } from "./schemes/zoom";
+export { workos, type WorkOSOptions } from "./schemes/workos";
+export { calendly, type CalendlyOptions } from "./schemes/calendly";
+export { typeform, type TypeformOptions } from "./schemes/typeform";
+export { intercom, type IntercomOptions } from "./schemes/intercom";
+export { coinbaseCommerce, type CoinbaseCommerceOptions } from "./schemes/coinbase-commerce";
+export { bitbucket, type BitbucketOptions } from "./schemes/bitbucket";
+export { lemonSqueezy, type LemonSqueezyOptions } from "./schemes/lemon-squeezy";
+export { sentry, type SentryOptions } from "./schemes/sentry";
+export { vercel, type VercelOptions } from "./schemes/vercel";
+export { githubLegacy, type GitHubLegacyOptions } from "./schemes/github-legacy";
+export { clerk, type ClerkOptions } from "./schemes/clerk";
+export { resend, type ResendOptions } from "./schemes/resend";
+export { discord, type DiscordOptions } from "./schemes/discord";
+export { sendgrid, type SendGridOptions } from "./schemes/sendgrid";
+export { standardWebhooksAsymmetric, type StandardWebhooksAsymmetricOptions } from "./schemes/standard-webhooks-asymmetric";
+export { twilio, type TwilioOptions } from "./schemes/twilio";
+export { square, type SquareOptions } from "./schemes/square";
+export { hubspot, hubspotLegacy, type HubSpotOptions, type HubSpotLegacyOptions } from "./schemes/hubspot";
+export { mailgun, signMailgunBody, type MailgunOptions, type MailgunSignOptions } from "./schemes/mailgun";
+export { gitlab, type GitLabOptions } from "./schemes/gitlab";
+export type { PublicUrlOptions } from "./internal/public-url";

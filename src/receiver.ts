@@ -1,0 +1,341 @@
+/**
+ * `createWebhookReceiver`: verify, claim, dispatch to handlers, complete or release — so
+ * each event reaches its handlers once, whatever the provider does.
+ *
+ * @module
+ */
+import { WebhookError, type WebhookReceiverErrorCode } from "./errors";
+import type { JobProcessor, WebhookQueue } from "./queue";
+import { inProcessQueue } from "./queue";
+import { errorResponse, failureResponse, jsonResponse, type WebhookResponse } from "./response";
+import type { IdempotencyStore } from "./store";
+import { memoryStore } from "./stores/memory";
+import type { VerifiedWebhook, WebhookRequest, WebhookScheme } from "./types";
+import { verifyRequest } from "./verify";
+
+/**
+ * Turns the receiver's type parameter into a map from event type to payload: either a
+ * union of events discriminated by `type` (such as the `stripe` package's `Stripe.Event`)
+ * or a map `{ "invoice.paid": InvoicePayload, … }`.
+ */
+export type EventMap<T> = [T] extends [{ type: string }]
+  ? { [K in T["type"]]: Extract<T, { type: K }> }
+  : T extends Record<string, unknown>
+    ? T
+    : Record<string, unknown>;
+
+/** The event types a map knows. */
+export type EventType<M> = keyof M & string;
+
+/** The payloads of every type that starts with `${P}.`. */
+export type PrefixPayload<M, P extends string> = M[Extract<keyof M, `${P}.${string}`>];
+
+/** What a handler gets besides the event. */
+export interface HandlerContext {
+  /** The namespaced idempotency key, or `undefined` for an event processed without dedupe. */
+  readonly key: string | undefined;
+  /** 1 on the first attempt; higher on background retries. */
+  readonly attempt: number;
+  /** True when running from the background queue (the provider already got its 202). */
+  readonly background: boolean;
+}
+
+/** A handler: runs once per event; throwing releases the claim so a retry runs it again. */
+export type WebhookHandler<TPayload = unknown, TType extends string | undefined = string | undefined> = (
+  event: VerifiedWebhook<TPayload> & { type: TType },
+  context: HandlerContext,
+) => unknown;
+
+/** Receives the receiver's own failures (handler errors, store outages, lost leases). */
+export type ErrorHandler = (error: WebhookError, event: VerifiedWebhook<unknown> | undefined) => void | Promise<void>;
+
+/** Background mode: answer 202 once the event is queued, handle it later. */
+export interface BackgroundOptions {
+  /** The queue. @default inProcessQueue() — at-most-once if the process dies */
+  queue?: WebhookQueue;
+  /** Called with an event whose every attempt failed; its claim is released first. */
+  onDeadLetter?: (event: VerifiedWebhook<unknown>, error: unknown) => void | Promise<void>;
+}
+
+/** Options of {@link createWebhookReceiver}. */
+export interface WebhookReceiverOptions {
+  /** The provider's scheme: `stripe({ secret })`, `github({ secret })`, … */
+  scheme: WebhookScheme<unknown>;
+  /** Where claims live. Share one Redis or PostgreSQL store across instances. @default memoryStore() */
+  store?: IdempotencyStore;
+  /** Prefix of every store key, so two providers' ids never collide. @default scheme.name */
+  namespace?: string;
+  /** The idempotency key of an event. @default event.id */
+  idempotencyKey?: (event: VerifiedWebhook<unknown>) => string | undefined;
+  /**
+   * An event with no id: `"reject"` answers 400 `missing_event_id`; `"process"` runs the
+   * handlers with no deduplication (a duplicate delivery runs them again). @default "reject"
+   */
+  missingId?: "reject" | "process";
+  /**
+   * How long a claim lasts while handlers run, in ms. A receiver that crashes mid-handler
+   * blocks the event for at most this long. Keep it above your slowest handler (and, in
+   * background mode, above the whole retry schedule). @default 300000 (5 minutes)
+   */
+  leaseMs?: number;
+  /**
+   * How long a completed event is remembered, in ms. Longer than the providers' retry
+   * horizons (Stripe retries for up to 3 days). @default 604800000 (7 days)
+   */
+  ttlMs?: number;
+  /** The status for a verified event no handler listens to. @default 200 */
+  unhandledStatus?: number;
+  /** The clock used for timestamp checks, in epoch ms. @default Date.now */
+  clock?: () => number;
+  /** Overrides the scheme's timestamp tolerance, in seconds. */
+  toleranceSeconds?: number;
+  /** Answer 202 and handle events from a queue. @default false (handle inside the request) */
+  background?: boolean | BackgroundOptions;
+  /** Where errors go when no `onError` handler is registered. @default console */
+  logger?: { error(message: string): void };
+}
+
+/** The dispatcher returned by {@link createWebhookReceiver}. */
+export interface WebhookReceiver<M = Record<string, unknown>> {
+  /** The scheme requests are verified with. */
+  readonly scheme: WebhookScheme<unknown>;
+  /** Registers a handler for a type, several types, or every type under a prefix (`"invoice.*"`). */
+  on<K extends EventType<M>>(type: K | readonly K[], handler: WebhookHandler<M[K], K>): this;
+  on<P extends string>(pattern: `${P}.*`, handler: WebhookHandler<PrefixPayload<M, P>, Extract<EventType<M>, `${P}.${string}`>>): this;
+  /** Registers a handler for every verified event. */
+  onAny(handler: WebhookHandler<M[EventType<M>]>): this;
+  /** Registers an error handler (handler failures, store outages, lost leases). */
+  onError(handler: ErrorHandler): this;
+  /**
+   * Verifies, deduplicates and dispatches one request; resolves to the response to send.
+   * Never rejects for a bad request or a failing handler: those are responses too.
+   */
+  receive(request: WebhookRequest): Promise<WebhookResponse>;
+  /** Resolves when the background queue has no job left (no-op without background mode). */
+  drain(): Promise<void>;
+}
+
+interface Registration {
+  readonly match: (type: string | undefined) => boolean;
+  readonly handler: WebhookHandler<unknown>;
+}
+
+function msOption(value: number, option: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`hookguard: createWebhookReceiver({ ${option} }) must be a positive number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}
+
+// Fixed bodies: the common answers cost no serialisation.
+const PROCESSED = jsonResponse(200, { status: "processed" });
+const DUPLICATE = jsonResponse(200, { status: "duplicate" });
+const ACCEPTED = jsonResponse(202, { status: "accepted" });
+// 409, not 200: the event is not done yet. The sender must keep it and retry; if the
+// claimer crashed, the retry after the lease expires will process it.
+const IN_PROGRESS = jsonResponse(409, { status: "in_progress", message: "This event is being handled by another delivery; retry later." }, { "retry-after": "5" });
+const STORE_DOWN = errorResponse("store_unavailable", 503, "The idempotency store is unavailable; nothing was handled. Retry later.", { "retry-after": "5" });
+const ENQUEUE_FAILED = errorResponse("enqueue_failed", 503, "The event could not be queued; nothing was handled. Retry later.", { "retry-after": "5" });
+const HANDLER_FAILED = errorResponse("handler_failed", 500, "A handler failed; the event was not marked done. Retry later.");
+const MISSING_ID = errorResponse("missing_event_id", 400, "The verified event has no id to deduplicate on; this receiver rejects such events (set missingId: \"process\" to accept them).");
+
+/**
+ * Creates the dispatcher: each verified event reaches the handlers registered for its
+ * type once, even when the provider delivers it twice, concurrently, or retries it.
+ *
+ * | store says | receiver does | answer |
+ * |---|---|---|
+ * | claimed | runs handlers, then `complete` (or `release` if one threw) | 200 (or 500) |
+ * | in progress | nothing | 409 |
+ * | completed | nothing | 200 duplicate |
+ * | unreachable | nothing | 503 |
+ *
+ * A request that fails verification gets its 4xx without touching the store.
+ *
+ * @example
+ * ```ts
+ * import { createWebhookReceiver, stripe } from "hookguard";
+ * import type Stripe from "stripe";
+ *
+ * const receiver = createWebhookReceiver<Stripe.Event>({ scheme: stripe({ secret }) });
+ * receiver.on("invoice.paid", async (event) => {
+ *   await markPaid(event.payload.data.object.id);
+ * });
+ * const { status, headers, body } = await receiver.receive({ body: rawBody, headers: req.headers });
+ * ```
+ */
+export function createWebhookReceiver<TEvents = Record<string, unknown>>(options: WebhookReceiverOptions): WebhookReceiver<EventMap<TEvents>> {
+  const {
+    scheme,
+    store = memoryStore(),
+    namespace = scheme?.name,
+    idempotencyKey,
+    missingId = "reject",
+    unhandledStatus = 200,
+    clock,
+    toleranceSeconds,
+    background = false,
+    logger = console,
+  } = options ?? ({} as WebhookReceiverOptions);
+  const leaseMs = msOption(options.leaseMs ?? 300_000, "leaseMs");
+  const ttlMs = msOption(options.ttlMs ?? 7 * 24 * 60 * 60 * 1000, "ttlMs");
+  if (!scheme || typeof scheme.verify !== "function") throw new TypeError("hookguard: createWebhookReceiver() needs `scheme`, e.g. stripe({ secret })");
+  if (missingId !== "reject" && missingId !== "process") throw new TypeError('hookguard: createWebhookReceiver({ missingId }) must be "reject" or "process"');
+  if (!Number.isInteger(unhandledStatus) || unhandledStatus < 200 || unhandledStatus > 599) throw new TypeError("hookguard: createWebhookReceiver({ unhandledStatus }) must be an HTTP status");
+  const bg: BackgroundOptions | undefined = background === true ? {} : background === false ? undefined : background;
+  const queue = bg ? (bg.queue ?? inProcessQueue()) : undefined;
+
+  const registrations: Registration[] = [];
+  const errorHandlers: ErrorHandler[] = [];
+  const unhandled = jsonResponse(unhandledStatus, { status: "ignored", message: "No handler is registered for this event type." });
+
+  async function report(code: WebhookReceiverErrorCode, message: string, event: VerifiedWebhook<unknown> | undefined, cause?: unknown): Promise<void> {
+    const status = code === "handler_failed" ? 500 : code === "missing_event_id" ? 400 : 503;
+    const error = new WebhookError(code, message, { status, cause });
+    if (errorHandlers.length === 0) {
+      logger.error(`hookguard: ${message}${event?.id ? ` (event ${event.id})` : ""}${cause instanceof Error ? `: ${cause.message}` : ""}`);
+      return;
+    }
+    for (const h of errorHandlers) {
+      try {
+        await h(error, event);
+      } catch {
+        // An error handler that fails must not turn a handled outcome into another one.
+      }
+    }
+  }
+
+  function handlersFor(type: string | undefined): WebhookHandler<unknown>[] {
+    const out: WebhookHandler<unknown>[] = [];
+    for (const r of registrations) if (r.match(type)) out.push(r.handler);
+    return out;
+  }
+
+  async function runHandlers(handlers: readonly WebhookHandler<unknown>[], event: VerifiedWebhook<unknown>, context: HandlerContext): Promise<void> {
+    for (const h of handlers) await h(event, context);
+  }
+
+  async function finish(key: string, token: string, event: VerifiedWebhook<unknown>): Promise<void> {
+    try {
+      if (!(await store.complete(key, token, { ttlMs }))) {
+        await report("lease_lost", `the handlers finished after the ${leaseMs} ms lease expired: another delivery may have run them too (raise leaseMs)`, event);
+      }
+    } catch (e) {
+      // The work is done; answering 2xx stops the provider's retries. Only a duplicate that
+      // arrives after the lease expires could run it again.
+      await report("store_unavailable", "the handlers succeeded but marking the event done failed", event, e);
+    }
+  }
+
+  async function abandon(key: string, token: string, event: VerifiedWebhook<unknown>): Promise<void> {
+    try {
+      await store.release(key, token);
+    } catch (e) {
+      await report("store_unavailable", "releasing the claim failed; the event can be retried once its lease expires", event, e);
+    }
+  }
+
+  const processJob: JobProcessor = async (job, attempt) => {
+    const { event, key, token } = job;
+    try {
+      await runHandlers(handlersFor(event.type), event, { key, attempt: attempt.number, background: true });
+    } catch (e) {
+      await report("handler_failed", `a handler failed in the background (attempt ${attempt.number}${attempt.final ? ", the last" : ""})`, event, e);
+      if (attempt.final) {
+        if (key !== undefined && token !== undefined) await abandon(key, token, event);
+        try {
+          await bg?.onDeadLetter?.(event, e);
+        } catch (deadLetterError) {
+          await report("handler_failed", "the dead-letter callback failed", event, deadLetterError);
+        }
+      }
+      throw e;
+    }
+    if (key !== undefined && token !== undefined) await finish(key, token, event);
+  };
+  queue?.process(processJob);
+
+  async function dispatch(event: VerifiedWebhook<unknown>, handlers: WebhookHandler<unknown>[], key: string | undefined, token: string | undefined): Promise<WebhookResponse> {
+    if (queue) {
+      try {
+        await queue.enqueue({ key, token, event });
+      } catch (e) {
+        await report("enqueue_failed", "handing the event to the background queue failed", event, e);
+        if (key !== undefined && token !== undefined) await abandon(key, token, event);
+        return ENQUEUE_FAILED;
+      }
+      return ACCEPTED;
+    }
+    try {
+      await runHandlers(handlers, event, { key, attempt: 1, background: false });
+    } catch (e) {
+      await report("handler_failed", "a handler failed; the claim was released so the provider's retry runs it again", event, e);
+      if (key !== undefined && token !== undefined) await abandon(key, token, event);
+      return HANDLER_FAILED;
+    }
+    if (key !== undefined && token !== undefined) await finish(key, token, event);
+    return PROCESSED;
+  }
+
+  const receiver: WebhookReceiver<Record<string, unknown>> = {
+    scheme,
+    on(type: string | readonly string[], handler: WebhookHandler<unknown>) {
+      if (typeof handler !== "function") throw new TypeError("hookguard: receiver.on(type, handler) needs a handler function");
+      let match: Registration["match"];
+      if (typeof type === "string" && type.endsWith(".*")) {
+        const prefix = type.slice(0, -1);
+        match = (t) => t !== undefined && t.startsWith(prefix);
+      } else if (typeof type === "string") {
+        match = (t) => t === type;
+      } else if (Array.isArray(type) && type.every((t) => typeof t === "string")) {
+        const set = new Set(type);
+        match = (t) => t !== undefined && set.has(t);
+      } else {
+        throw new TypeError("hookguard: receiver.on(type, handler) needs a type, an array of types, or a \"prefix.*\" pattern");
+      }
+      registrations.push({ match, handler });
+      return this;
+    },
+    onAny(handler) {
+      if (typeof handler !== "function") throw new TypeError("hookguard: receiver.onAny(handler) needs a handler function");
+      registrations.push({ match: () => true, handler: handler as WebhookHandler<unknown> });
+      return this;
+    },
+    onError(handler) {
+      if (typeof handler !== "function") throw new TypeError("hookguard: receiver.onError(handler) needs a function");
+      errorHandlers.push(handler);
+      return this;
+    },
+    async receive(request) {
+      const outcome = await verifyRequest(request, scheme, { now: clock?.(), toleranceSeconds });
+      // Verification failed: answer from the value, never touching the store.
+      if (!outcome.ok) return failureResponse(outcome, scheme.name);
+      const event = outcome.webhook;
+      const handshake = scheme.handshake?.(event);
+      if (handshake) return handshake;
+      const handlers = handlersFor(event.type);
+      if (handlers.length === 0) return unhandled;
+      const id = idempotencyKey ? idempotencyKey(event) : event.id;
+      if (id === undefined || id === "") {
+        if (missingId === "reject") return MISSING_ID;
+        return dispatch(event, handlers, undefined, undefined);
+      }
+      const key = `${namespace}:${id}`;
+      let claim;
+      try {
+        claim = await store.claim(key, { leaseMs });
+      } catch (e) {
+        // Fail closed: never handle an event we could not claim.
+        await report("store_unavailable", "claiming the event failed; answered 503 so the provider retries", event, e);
+        return STORE_DOWN;
+      }
+      if (claim.status === "completed") return DUPLICATE;
+      if (claim.status === "in_progress") return IN_PROGRESS;
+      return dispatch(event, handlers, key, claim.token);
+    },
+    drain() {
+      return queue?.drain?.() ?? Promise.resolve();
+    },
+  } as WebhookReceiver<Record<string, unknown>>;
+  return receiver as unknown as WebhookReceiver<EventMap<TEvents>>;
+}

@@ -1,0 +1,89 @@
+// The strict decoders both crypto paths share: a signature has exactly one spelling that
+// decodes, so a malformed header can never decode to a shorter, different value.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { base64ToBytes, bodyText, bytesToBase64, bytesToHex, hexToBytes, utf8Decode, utf8Encode } from "../../src/internal/encoding";
+
+/** Bytes as a plain array: a Buffer and a Uint8Array with the same bytes compare equal. */
+const list = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : Array.from(bytes));
+
+describe("hexToBytes", () => {
+  it("decodes hex of whole bytes in either case", () => {
+    expect(list(hexToBytes("00ff10Ab"))).toEqual([0x00, 0xff, 0x10, 0xab]);
+    expect(list(hexToBytes(""))).toEqual([]);
+  });
+
+  it.each(["0", "abc", "zz", "0g", " 00", "00 ", "0x00", "00\n", "+0"])("rejects %j, which Buffer would decode partially", (bad) => {
+    expect(hexToBytes(bad)).toBeUndefined();
+  });
+
+  it("round-trips any bytes, like Buffer", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
+        const hex = bytesToHex(bytes);
+        expect(hex).toBe(Buffer.from(bytes).toString("hex"));
+        expect(list(hexToBytes(hex))).toEqual(list(bytes));
+        expect(list(hexToBytes(hex.toUpperCase()))).toEqual(list(bytes));
+      }),
+    );
+  });
+});
+
+describe("base64ToBytes", () => {
+  it("decodes padded standard base64", () => {
+    expect(list(base64ToBytes("aGk="))).toEqual(list(utf8Encode("hi")));
+    expect(list(base64ToBytes("aGV5"))).toEqual(list(utf8Encode("hey")));
+    expect(list(base64ToBytes(""))).toEqual([]);
+  });
+
+  it.each(["aGk", "aGk==", "a===", "a-_b", "aG k=", " aGk=", "aGk=\n", "aGk=aGk=", "****", "=aGk"])("rejects %j", (bad) => {
+    expect(base64ToBytes(bad)).toBeUndefined();
+  });
+
+  it("rejects non-canonical padding bits in signatures, and accepts them only when asked (secrets)", () => {
+    // "aGk=" and "aGl=" decode to the same two bytes: only the first is canonical.
+    expect(base64ToBytes("aGl=")).toBeUndefined();
+    expect(list(base64ToBytes("aGl=", false))).toEqual(list(utf8Encode("hi")));
+    expect(base64ToBytes("aR==")).toBeUndefined();
+    expect(list(base64ToBytes("aR==", false))).toEqual(list(base64ToBytes("aQ==")));
+  });
+
+  it("round-trips any bytes, like Buffer", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
+        const b64 = bytesToBase64(bytes);
+        expect(b64).toBe(Buffer.from(bytes).toString("base64"));
+        expect(list(base64ToBytes(b64))).toEqual(list(bytes));
+      }),
+    );
+  });
+
+  it("encodes only the viewed bytes of a Uint8Array inside a larger buffer", () => {
+    const big = new Uint8Array([1, 2, 3, 4, 5, 6]);
+    const view = big.subarray(2, 4);
+    expect(bytesToHex(view)).toBe("0304");
+    expect(bytesToBase64(view)).toBe(Buffer.from([3, 4]).toString("base64"));
+  });
+});
+
+describe("UTF-8", () => {
+  it("decodes what it encodes, for any well-formed string", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), (s) => {
+        expect(utf8Decode(utf8Encode(s))).toBe(s);
+        expect(bodyText(utf8Encode(s))).toBe(s);
+        expect(bodyText(s)).toBe(s);
+      }),
+    );
+  });
+
+  it("replaces invalid sequences with U+FFFD and keeps a BOM", () => {
+    expect(utf8Decode(new Uint8Array([0x61, 0xff, 0x62]))).toBe("a\uFFFDb");
+    expect(utf8Decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d]))).toBe("\uFEFF{}");
+  });
+
+  it("decodes a view into a larger buffer, not the whole buffer", () => {
+    const big = utf8Encode("xx{\"a\":1}yy");
+    expect(utf8Decode(big.subarray(2, 9))).toBe('{"a":1}');
+  });
+});
