@@ -34,6 +34,13 @@ export type JobProcessor = (job: WebhookJob, attempt: JobAttempt) => Promise<voi
  * durable one (e.g. on Redis) only has to implement these.
  */
 export interface WebhookQueue {
+  /**
+   * True when an accepted job survives this process (it is stored, e.g. in Redis, and the
+   * queue itself refuses a second job for the same key). The receiver then marks the event
+   * completed in the idempotency store as soon as `enqueue` resolves — the queue owns it
+   * from there — instead of after the handlers ran. @default false
+   */
+  readonly durable?: boolean;
   /** Accepts a job. Resolves once it is handed over (for a durable queue: stored). */
   enqueue(job: WebhookJob): Promise<void>;
   /** Registers the function that runs one attempt of a job. Called once by the receiver. */

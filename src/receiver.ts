@@ -258,12 +258,14 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   async function dispatch(event: VerifiedWebhook<unknown>, handlers: WebhookHandler<unknown>[], key: string | undefined, token: string | undefined): Promise<WebhookResponse> {
     if (queue) {
       try {
-        await queue.enqueue({ key, token, event });
+        // A durable queue owns the event once stored: its job carries no claim to finish.
+        await queue.enqueue(queue.durable ? { key, token: undefined, event } : { key, token, event });
       } catch (e) {
         await report("enqueue_failed", "handing the event to the background queue failed", event, e);
         if (key !== undefined && token !== undefined) await abandon(key, token, event);
         return ENQUEUE_FAILED;
       }
+      if (queue.durable && key !== undefined && token !== undefined) await finish(key, token, event);
       return ACCEPTED;
     }
     try {

@@ -352,3 +352,18 @@ describe("background mode", () => {
     expect((await store.claim("stripe:evt_q", { leaseMs: 1000 })).status).toBe("claimed");
   });
 });
+
+describe("background mode with a durable queue", () => {
+  it("marks the event completed once the queue stored it, so duplicates are answered at once", async () => {
+    const stored: { key: string | undefined; token: string | undefined }[] = [];
+    const receiver = createWebhookReceiver({
+      scheme,
+      background: { queue: { durable: true, enqueue: async (job) => void stored.push({ key: job.key, token: job.token }), process: () => {} } },
+    });
+    receiver.onAny(() => {});
+    const req = await delivery({ id: "evt_durable", type: "x" });
+    expect((await receiver.receive(req)).status).toBe(202);
+    expect(JSON.parse((await receiver.receive(req)).body).status).toBe("duplicate");
+    expect(stored).toEqual([{ key: "stripe:evt_durable", token: undefined }]);
+  });
+});
