@@ -37,7 +37,9 @@ export type WebhookReceiverErrorCode =
   /** A handler finished after its lease expired: another delivery may have run it too. */
   | "lease_lost"
   /** Handing the event to the background queue failed: released, answered 503. */
-  | "enqueue_failed";
+  | "enqueue_failed"
+  /** The event's payload version is neither the current one nor upgradable to it. 422. */
+  | "unsupported_version";
 
 /** Every code hookguard's errors can carry. */
 export type WebhookErrorCode = WebhookVerificationErrorCode | WebhookReceiverErrorCode;

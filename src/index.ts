@@ -9,12 +9,15 @@ export {
   type HandlerContext,
   type ErrorHandler,
   type BackgroundOptions,
+  type VersioningOptions,
+  type OrderingOptions,
+  type HandlerOptions,
   type EventMap,
   type EventType,
   type PrefixPayload,
 } from "./receiver";
 export { inProcessQueue, type WebhookQueue, type WebhookJob, type JobAttempt, type JobProcessor, type InProcessQueueOptions } from "./queue";
-export type { IdempotencyStore, ClaimResult, ClaimOptions, CompleteOptions } from "./store";
+export type { IdempotencyStore, ClaimResult, ClaimOptions, CompleteOptions, WatermarkResult } from "./store";
 export { memoryStore, type MemoryStore, type MemoryStoreOptions } from "./stores/memory";
 export type { WebhookResponse } from "./response";
 export {

@@ -14,8 +14,12 @@ export interface WebhookJob {
   readonly key: string | undefined;
   /** The fencing token of the claim, if the event was claimed. */
   readonly token: string | undefined;
-  /** The verified event. */
+  /** The verified event (its payload already upgraded to the current version, if versioned). */
   readonly event: VerifiedWebhook<unknown>;
+  /** The payload version handlers see, if the receiver is versioned. */
+  readonly version?: string | undefined;
+  /** Whether the out-of-order guard found the event older than one already seen. */
+  readonly stale?: boolean;
 }
 
 /** Which attempt of a job is running. */

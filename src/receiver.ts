@@ -38,6 +38,13 @@ export interface HandlerContext {
   readonly attempt: number;
   /** True when running from the background queue (the provider already got its 202). */
   readonly background: boolean;
+  /**
+   * True when the out-of-order guard (`ordering`) found this event older than one already
+   * seen for the same resource. Always false without `ordering`.
+   */
+  readonly stale: boolean;
+  /** The payload version the handler sees (after upgrades), when the receiver is versioned. */
+  readonly version: string | undefined;
 }
 
 /** A handler: runs once per event; throwing releases the claim so a retry runs it again. */
@@ -55,6 +62,57 @@ export interface BackgroundOptions {
   queue?: WebhookQueue;
   /** Called with an event whose every attempt failed; its claim is released first. */
   onDeadLetter?: (event: VerifiedWebhook<unknown>, error: unknown) => void | Promise<void>;
+}
+
+/**
+ * Payload versioning: events carry a version (Stripe's `api_version`, a header, a body
+ * field); handlers either route on it or see every payload upgraded to one current shape.
+ */
+export interface VersioningOptions {
+  /** Reads an event's payload version, e.g. `(e) => e.payload.api_version`. */
+  version: (event: VerifiedWebhook<unknown>) => string | undefined;
+  /** The version handlers should see; older payloads go through `upgrade` to reach it. */
+  current?: string;
+  /**
+   * Upgraders by the version they upgrade from: each returns the payload in a newer
+   * version. Chained until the payload is `current`.
+   */
+  upgrade?: Readonly<Record<string, (payload: unknown, event: VerifiedWebhook<unknown>) => { version: string; payload: unknown }>>;
+  /**
+   * An event whose version is missing, or (with `current`) cannot be upgraded to it:
+   * `"reject"` answers 422 `unsupported_version` before any claim (the provider keeps
+   * retrying until you deploy an upgrader); `"pass"` hands it to handlers as it is.
+   * @default "reject"
+   */
+  unknown?: "reject" | "pass";
+}
+
+/**
+ * The out-of-order guard: providers never promise delivery order, so an older event
+ * about a resource can arrive after a newer one. The receiver keeps a watermark per
+ * resource in the store and tells handlers (`context.stale`) when an event is older than
+ * one already seen.
+ */
+export interface OrderingOptions {
+  /** The resource an event is about, e.g. `(e) => e.payload.data.object.id`. */
+  resource: (event: VerifiedWebhook<unknown>) => string | undefined;
+  /** The event's position for that resource: a version or a time. @default the signed timestamp */
+  position?: (event: VerifiedWebhook<unknown>) => number | Date | undefined;
+  /** Acknowledge stale events without running handlers (answered 200 `{"status":"stale"}`). @default false */
+  skipStale?: boolean;
+  /** How long a resource's watermark is kept, in ms. @default the receiver's ttlMs */
+  ttlMs?: number;
+}
+
+/** Options of {@link WebhookReceiver.on}. */
+export interface HandlerOptions {
+  /** Run only for events of this payload version (or one of these); needs `versioning`. */
+  version?: string | readonly string[];
+  /**
+   * The handler's stable name for per-handler completion. Keep it stable across deploys.
+   * @default `${type}#${n}`, its position among the handlers registered for the same type
+   */
+  name?: string;
 }
 
 /** Options of {@link createWebhookReceiver}. */
@@ -93,6 +151,16 @@ export interface WebhookReceiverOptions {
   background?: boolean | BackgroundOptions;
   /** Where errors go when no `onError` handler is registered. @default console */
   logger?: { error(message: string): void };
+  /** Payload versioning: route on a version, or upgrade every payload to one. */
+  versioning?: VersioningOptions;
+  /** The out-of-order guard; needs a store with `advanceWatermark` (all built-in ones). */
+  ordering?: OrderingOptions;
+  /**
+   * When several handlers run for one event, record each one's completion, so that after
+   * a failure the redelivery reruns only the handlers that did not complete (two store
+   * round trips per handler, only when more than one handler matches). @default true
+   */
+  trackHandlers?: boolean;
 }
 
 /** The dispatcher returned by {@link createWebhookReceiver}. */
@@ -102,6 +170,9 @@ export interface WebhookReceiver<M = Record<string, unknown>> {
   /** Registers a handler for a type, several types, or every type under a prefix (`"invoice.*"`). */
   on<K extends EventType<M>>(type: K | readonly K[], handler: WebhookHandler<M[K], K>): this;
   on<P extends string>(pattern: `${P}.*`, handler: WebhookHandler<PrefixPayload<M, P>, Extract<EventType<M>, `${P}.${string}`>>): this;
+  /** The same, with options: a payload `version` to route on, a stable `name`. */
+  on<K extends EventType<M>>(type: K | readonly K[], options: HandlerOptions, handler: WebhookHandler<M[K], K>): this;
+  on<P extends string>(pattern: `${P}.*`, options: HandlerOptions, handler: WebhookHandler<PrefixPayload<M, P>, Extract<EventType<M>, `${P}.${string}`>>): this;
   /** Registers a handler for every verified event. */
   onAny(handler: WebhookHandler<M[EventType<M>]>): this;
   /** Registers an error handler (handler failures, store outages, lost leases). */
@@ -117,8 +188,16 @@ export interface WebhookReceiver<M = Record<string, unknown>> {
 
 interface Registration {
   readonly match: (type: string | undefined) => boolean;
+  readonly versions: ReadonlySet<string> | undefined;
+  readonly name: string;
   readonly handler: WebhookHandler<unknown>;
 }
+
+/** Where the versioning step leaves an event. */
+type Versioned = { readonly event: VerifiedWebhook<unknown>; readonly version: string | undefined } | undefined;
+
+// Upgrader chains longer than this are a cycle in the upgrade table, not a real history.
+const MAX_UPGRADES = 64;
 
 function msOption(value: number, option: string): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
@@ -137,6 +216,8 @@ const IN_PROGRESS = jsonResponse(409, { status: "in_progress", message: "This ev
 const STORE_DOWN = errorResponse("store_unavailable", 503, "The idempotency store is unavailable; nothing was handled. Retry later.", { "retry-after": "5" });
 const ENQUEUE_FAILED = errorResponse("enqueue_failed", 503, "The event could not be queued; nothing was handled. Retry later.", { "retry-after": "5" });
 const HANDLER_FAILED = errorResponse("handler_failed", 500, "A handler failed; the event was not marked done. Retry later.");
+const STALE = jsonResponse(200, { status: "stale", message: "A newer event about the same resource was already handled; this one was skipped." });
+const UNSUPPORTED_VERSION = errorResponse("unsupported_version", 422, "This event's payload version is not supported by this receiver; deploy an upgrader and the provider's retry will be handled.");
 const MISSING_ID = errorResponse("missing_event_id", 400, "The verified event has no id to deduplicate on; this receiver rejects such events (set missingId: \"process\" to accept them).");
 
 /**
@@ -176,21 +257,32 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     toleranceSeconds,
     background = false,
     logger = console,
+    versioning,
+    ordering,
+    trackHandlers = true,
   } = options ?? ({} as WebhookReceiverOptions);
   const leaseMs = msOption(options.leaseMs ?? 300_000, "leaseMs");
   const ttlMs = msOption(options.ttlMs ?? 7 * 24 * 60 * 60 * 1000, "ttlMs");
   if (!scheme || typeof scheme.verify !== "function") throw new TypeError("hookguard: createWebhookReceiver() needs `scheme`, e.g. stripe({ secret })");
   if (missingId !== "reject" && missingId !== "process") throw new TypeError('hookguard: createWebhookReceiver({ missingId }) must be "reject" or "process"');
   if (!Number.isInteger(unhandledStatus) || unhandledStatus < 200 || unhandledStatus > 599) throw new TypeError("hookguard: createWebhookReceiver({ unhandledStatus }) must be an HTTP status");
+  if (versioning !== undefined && typeof versioning.version !== "function") throw new TypeError("hookguard: createWebhookReceiver({ versioning }) needs `version`: a function reading an event's payload version");
+  if (versioning?.unknown !== undefined && versioning.unknown !== "reject" && versioning.unknown !== "pass") throw new TypeError('hookguard: createWebhookReceiver({ versioning: { unknown } }) must be "reject" or "pass"');
+  if (ordering !== undefined) {
+    if (typeof ordering.resource !== "function") throw new TypeError("hookguard: createWebhookReceiver({ ordering }) needs `resource`: a function naming the resource an event is about");
+    if (typeof store.advanceWatermark !== "function") throw new TypeError("hookguard: createWebhookReceiver({ ordering }) needs a store with advanceWatermark (memoryStore, redisStore and postgresStore have it)");
+  }
+  const watermarkTtlMs = ordering?.ttlMs === undefined ? ttlMs : msOption(ordering.ttlMs, "ordering.ttlMs");
   const bg: BackgroundOptions | undefined = background === true ? {} : background === false ? undefined : background;
   const queue = bg ? (bg.queue ?? inProcessQueue()) : undefined;
 
   const registrations: Registration[] = [];
+  const namesInUse = new Map<string, number>();
   const errorHandlers: ErrorHandler[] = [];
   const unhandled = jsonResponse(unhandledStatus, { status: "ignored", message: "No handler is registered for this event type." });
 
   async function report(code: WebhookReceiverErrorCode, message: string, event: VerifiedWebhook<unknown> | undefined, cause?: unknown): Promise<void> {
-    const status = code === "handler_failed" ? 500 : code === "missing_event_id" ? 400 : 503;
+    const status = code === "handler_failed" ? 500 : code === "missing_event_id" ? 400 : code === "unsupported_version" ? 422 : 503;
     const error = new WebhookError(code, message, { status, cause });
     if (errorHandlers.length === 0) {
       logger.error(`hookguard: ${message}${event?.id ? ` (event ${event.id})` : ""}${cause instanceof Error ? `: ${cause.message}` : ""}`);
@@ -205,14 +297,48 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     }
   }
 
-  function handlersFor(type: string | undefined): WebhookHandler<unknown>[] {
-    const out: WebhookHandler<unknown>[] = [];
-    for (const r of registrations) if (r.match(type)) out.push(r.handler);
+  function handlersFor(type: string | undefined, version: string | undefined): Registration[] {
+    const out: Registration[] = [];
+    for (const r of registrations) if (r.match(type) && (r.versions === undefined || (version !== undefined && r.versions.has(version)))) out.push(r);
     return out;
   }
 
-  async function runHandlers(handlers: readonly WebhookHandler<unknown>[], event: VerifiedWebhook<unknown>, context: HandlerContext): Promise<void> {
-    for (const h of handlers) await h(event, context);
+  /** Reads the version and upgrades the payload; `undefined` when the event must be rejected. */
+  function applyVersioning(event: VerifiedWebhook<unknown>): Versioned {
+    if (!versioning) return { event, version: undefined };
+    const { current, upgrade = {}, unknown = "reject" } = versioning;
+    let version = versioning.version(event);
+    let payload = event.payload;
+    for (let steps = 0; version !== undefined && current !== undefined && version !== current; steps++) {
+      const step = Object.hasOwn(upgrade, version) ? upgrade[version] : undefined;
+      if (!step || steps >= MAX_UPGRADES) break;
+      ({ version, payload } = step(payload, event));
+    }
+    const supported = version !== undefined && (current === undefined || version === current);
+    if (!supported && unknown === "reject") return undefined;
+    return { event: payload === event.payload ? event : { ...event, payload }, version };
+  }
+
+  async function runHandlers(handlers: readonly Registration[], event: VerifiedWebhook<unknown>, context: HandlerContext): Promise<void> {
+    // One handler: the event's own claim is enough. Several: each one's completion is
+    // recorded under the event's claim, so a retry skips those that already succeeded.
+    if (!trackHandlers || handlers.length < 2 || context.key === undefined) {
+      for (const h of handlers) await h.handler(event, context);
+      return;
+    }
+    for (const h of handlers) {
+      const key = `${context.key}#handler:${h.name}`;
+      const claim = await store.claim(key, { leaseMs });
+      if (claim.status === "completed") continue;
+      if (claim.status === "in_progress") throw new Error(`handler ${h.name} is still running from an earlier attempt`);
+      try {
+        await h.handler(event, context);
+      } catch (e) {
+        await store.release(key, claim.token).catch(() => false);
+        throw e;
+      }
+      await store.complete(key, claim.token, { ttlMs });
+    }
   }
 
   async function finish(key: string, token: string, event: VerifiedWebhook<unknown>): Promise<void> {
@@ -235,10 +361,22 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     }
   }
 
+  /** Advances the resource's watermark; true when the event is older than one already seen. */
+  async function isStale(event: VerifiedWebhook<unknown>): Promise<boolean> {
+    if (!ordering) return false;
+    const resource = ordering.resource(event);
+    const at = ordering.position ? ordering.position(event) : event.timestamp;
+    const position = at instanceof Date ? at.getTime() : at;
+    if (resource === undefined || position === undefined || !Number.isFinite(position)) return false;
+    const { stale } = await store.advanceWatermark!(`${namespace}:${resource}`, position, { ttlMs: watermarkTtlMs });
+    return stale;
+  }
+
   const processJob: JobProcessor = async (job, attempt) => {
     const { event, key, token } = job;
+    const version = job.version;
     try {
-      await runHandlers(handlersFor(event.type), event, { key, attempt: attempt.number, background: true });
+      await runHandlers(handlersFor(event.type, version), event, { key, attempt: attempt.number, background: true, stale: job.stale ?? false, version });
     } catch (e) {
       await report("handler_failed", `a handler failed in the background (attempt ${attempt.number}${attempt.final ? ", the last" : ""})`, event, e);
       if (attempt.final) {
@@ -255,11 +393,25 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   };
   queue?.process(processJob);
 
-  async function dispatch(event: VerifiedWebhook<unknown>, handlers: WebhookHandler<unknown>[], key: string | undefined, token: string | undefined): Promise<WebhookResponse> {
+  async function dispatch(event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string | undefined, token: string | undefined): Promise<WebhookResponse> {
+    let stale = false;
+    if (ordering) {
+      try {
+        stale = await isStale(event);
+      } catch (e) {
+        await report("store_unavailable", "the out-of-order guard could not reach the store; answered 503 so the provider retries", event, e);
+        if (key !== undefined && token !== undefined) await abandon(key, token, event);
+        return STORE_DOWN;
+      }
+      if (stale && ordering.skipStale) {
+        if (key !== undefined && token !== undefined) await finish(key, token, event);
+        return STALE;
+      }
+    }
     if (queue) {
       try {
         // A durable queue owns the event once stored: its job carries no claim to finish.
-        await queue.enqueue(queue.durable ? { key, token: undefined, event } : { key, token, event });
+        await queue.enqueue({ key, token: queue.durable ? undefined : token, event, version, stale });
       } catch (e) {
         await report("enqueue_failed", "handing the event to the background queue failed", event, e);
         if (key !== undefined && token !== undefined) await abandon(key, token, event);
@@ -269,7 +421,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       return ACCEPTED;
     }
     try {
-      await runHandlers(handlers, event, { key, attempt: 1, background: false });
+      await runHandlers(handlers, event, { key, attempt: 1, background: false, stale, version });
     } catch (e) {
       await report("handler_failed", "a handler failed; the claim was released so the provider's retry runs it again", event, e);
       if (key !== undefined && token !== undefined) await abandon(key, token, event);
@@ -279,48 +431,64 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     return PROCESSED;
   }
 
-  const receiver: WebhookReceiver<Record<string, unknown>> = {
+  function register(type: string | readonly string[], second: HandlerOptions | WebhookHandler<unknown>, third?: WebhookHandler<unknown>): void {
+    const handlerOptions: HandlerOptions = typeof second === "function" ? {} : (second ?? {});
+    const handler = typeof second === "function" ? second : third;
+    if (typeof handler !== "function") throw new TypeError("hookguard: receiver.on(type, handler) needs a handler function");
+    let match: Registration["match"];
+    if (typeof type === "string" && type.endsWith(".*")) {
+      const prefix = type.slice(0, -1);
+      match = (t) => t !== undefined && t.startsWith(prefix);
+    } else if (typeof type === "string") {
+      match = (t) => t === type;
+    } else if (Array.isArray(type) && type.every((t) => typeof t === "string")) {
+      const set = new Set(type);
+      match = (t) => t !== undefined && set.has(t);
+    } else {
+      throw new TypeError('hookguard: receiver.on(type, handler) needs a type, an array of types, or a "prefix.*" pattern');
+    }
+    const { version } = handlerOptions;
+    if (version !== undefined && !versioning) throw new TypeError("hookguard: receiver.on(type, { version }, handler) needs the receiver's `versioning` option to read versions");
+    const base = handlerOptions.name ?? (typeof type === "string" ? type : type.join(","));
+    const n = namesInUse.get(base) ?? 0;
+    namesInUse.set(base, n + 1);
+    const name = handlerOptions.name !== undefined ? (n === 0 ? base : `${base}#${n}`) : `${base}#${n}`;
+    registrations.push({ match, versions: version === undefined ? undefined : new Set(typeof version === "string" ? [version] : version), name, handler });
+  }
+
+  const receiver = {
     scheme,
-    on(type: string | readonly string[], handler: WebhookHandler<unknown>) {
-      if (typeof handler !== "function") throw new TypeError("hookguard: receiver.on(type, handler) needs a handler function");
-      let match: Registration["match"];
-      if (typeof type === "string" && type.endsWith(".*")) {
-        const prefix = type.slice(0, -1);
-        match = (t) => t !== undefined && t.startsWith(prefix);
-      } else if (typeof type === "string") {
-        match = (t) => t === type;
-      } else if (Array.isArray(type) && type.every((t) => typeof t === "string")) {
-        const set = new Set(type);
-        match = (t) => t !== undefined && set.has(t);
-      } else {
-        throw new TypeError("hookguard: receiver.on(type, handler) needs a type, an array of types, or a \"prefix.*\" pattern");
-      }
-      registrations.push({ match, handler });
+    on(type: string | readonly string[], second: HandlerOptions | WebhookHandler<unknown>, third?: WebhookHandler<unknown>) {
+      register(type, second, third);
       return this;
     },
-    onAny(handler) {
+    onAny(handler: WebhookHandler<unknown>) {
       if (typeof handler !== "function") throw new TypeError("hookguard: receiver.onAny(handler) needs a handler function");
-      registrations.push({ match: () => true, handler: handler as WebhookHandler<unknown> });
+      const n = namesInUse.get("*") ?? 0;
+      namesInUse.set("*", n + 1);
+      registrations.push({ match: () => true, versions: undefined, name: `*#${n}`, handler });
       return this;
     },
-    onError(handler) {
+    onError(handler: ErrorHandler) {
       if (typeof handler !== "function") throw new TypeError("hookguard: receiver.onError(handler) needs a function");
       errorHandlers.push(handler);
       return this;
     },
-    async receive(request) {
+    async receive(request: WebhookRequest): Promise<WebhookResponse> {
       const outcome = await verifyRequest(request, scheme, { now: clock?.(), toleranceSeconds });
       // Verification failed: answer from the value, never touching the store.
       if (!outcome.ok) return failureResponse(outcome, scheme.name);
-      const event = outcome.webhook;
-      const handshake = scheme.handshake?.(event);
+      const handshake = scheme.handshake?.(outcome.webhook);
       if (handshake) return handshake;
-      const handlers = handlersFor(event.type);
+      const versioned = applyVersioning(outcome.webhook);
+      if (!versioned) return UNSUPPORTED_VERSION;
+      const { event, version } = versioned;
+      const handlers = handlersFor(event.type, version);
       if (handlers.length === 0) return unhandled;
       const id = idempotencyKey ? idempotencyKey(event) : event.id;
       if (id === undefined || id === "") {
         if (missingId === "reject") return MISSING_ID;
-        return dispatch(event, handlers, undefined, undefined);
+        return dispatch(event, version, handlers, undefined, undefined);
       }
       const key = `${namespace}:${id}`;
       let claim;
@@ -333,11 +501,11 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       }
       if (claim.status === "completed") return DUPLICATE;
       if (claim.status === "in_progress") return IN_PROGRESS;
-      return dispatch(event, handlers, key, claim.token);
+      return dispatch(event, version, handlers, key, claim.token);
     },
     drain() {
       return queue?.drain?.() ?? Promise.resolve();
     },
-  } as WebhookReceiver<Record<string, unknown>>;
+  };
   return receiver as unknown as WebhookReceiver<EventMap<TEvents>>;
 }

@@ -32,6 +32,14 @@ export interface CompleteOptions {
   readonly ttlMs: number;
 }
 
+/** What {@link IdempotencyStore.advanceWatermark} reports. */
+export interface WatermarkResult {
+  /** True when the offered value is older than the resource's watermark (nothing changed). */
+  readonly stale: boolean;
+  /** The resource's watermark after the call. */
+  readonly latest: number;
+}
+
 /**
  * Where the receiver records which events are being handled and which are done.
  *
@@ -67,4 +75,13 @@ export interface IdempotencyStore {
    * returns `false`.
    */
   release(key: string, token: string): Promise<boolean>;
+
+  /**
+   * Optional: the out-of-order guard. Atomically: if the key has a live watermark greater
+   * than `value`, change nothing and report `stale: true`; otherwise set the watermark to
+   * `value` (keeping a larger one is impossible here), renew it for `ttlMs`, and report
+   * `stale: false`. An equal value is not stale (a redelivery of the newest event).
+   * Watermark keys live apart from claim keys: the same string names different things.
+   */
+  advanceWatermark?(key: string, value: number, options: CompleteOptions): Promise<WatermarkResult>;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { WebhookError } from "../errors";
-import type { ClaimResult, IdempotencyStore } from "../store";
+import type { ClaimResult, IdempotencyStore, WatermarkResult } from "../store";
 import { durationMs, newToken } from "./validate";
 
 /** Options of {@link memoryStore}. */
@@ -30,6 +30,7 @@ export interface MemoryStoreOptions {
 
 /** The store {@link memoryStore} returns: an {@link IdempotencyStore} that can tell its size. */
 export interface MemoryStore extends IdempotencyStore {
+  advanceWatermark(key: string, value: number, options: { ttlMs: number }): Promise<WatermarkResult>;
   /** How many keys (leases and completed keys, expired ones not yet dropped) it holds now. */
   readonly size: number;
 }
@@ -48,12 +49,17 @@ interface Entry {
   next: Entry | undefined;
 }
 
-interface List {
-  head: Entry | undefined;
-  tail: Entry | undefined;
+interface List<E extends Linked<E> = Entry> {
+  head: E | undefined;
+  tail: E | undefined;
 }
 
-function append(list: List, e: Entry): void {
+interface Linked<E> {
+  prev: E | undefined;
+  next: E | undefined;
+}
+
+function append<E extends Linked<E>>(list: List<E>, e: E): void {
   e.prev = list.tail;
   e.next = undefined;
   if (list.tail) list.tail.next = e;
@@ -61,12 +67,19 @@ function append(list: List, e: Entry): void {
   list.tail = e;
 }
 
-function unlink(list: List, e: Entry): void {
+function unlink<E extends Linked<E>>(list: List<E>, e: E): void {
   if (e.prev) e.prev.next = e.next;
   else list.head = e.next;
   if (e.next) e.next.prev = e.prev;
   else list.tail = e.prev;
   e.prev = e.next = undefined;
+}
+
+/** A resource's watermark, in the list of watermarks by last advance. */
+interface Watermark extends Linked<Watermark> {
+  readonly key: string;
+  value: number;
+  expiresAt: number;
 }
 
 const IN_PROGRESS: ClaimResult = Object.freeze({ status: "in_progress" });
@@ -122,6 +135,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   }
 
   const entries = new Map<string, Entry>();
+  const watermarks = new Map<string, Watermark>();
+  const watermarkOrder: List<Watermark> = { head: undefined, tail: undefined };
   const leases: List = { head: undefined, tail: undefined };
   const completed: List = { head: undefined, tail: undefined };
   // Earliest expiry among live leases, as far as we know (it may be earlier than the truth,
@@ -219,6 +234,29 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       drop(e);
       // An expired lease was already free: dropping it is only cleanup, not a release.
       return e.expiresAt > t;
+    },
+
+    async advanceWatermark(key, value, options) {
+      const ttlMs = durationMs(options?.ttlMs, "ttlMs", "memoryStore().advanceWatermark(key, value, { ttlMs })");
+      if (typeof value !== "number" || !Number.isFinite(value)) throw new TypeError("hookguard: memoryStore().advanceWatermark(key, value) needs a finite number");
+      const t = now();
+      let w = watermarks.get(key);
+      if (w && w.expiresAt > t && w.value > value) return { stale: true, latest: w.value };
+      if (w) unlink(watermarkOrder, w);
+      else {
+        // Bounded like the claims: the watermark advanced longest ago goes first. Forgetting
+        // one only weakens the guard for that resource (an older event is no longer stale).
+        if (watermarks.size >= maxEntries && watermarkOrder.head) {
+          watermarks.delete(watermarkOrder.head.key);
+          unlink(watermarkOrder, watermarkOrder.head);
+        }
+        w = { key, value, expiresAt: 0, prev: undefined, next: undefined };
+        watermarks.set(key, w);
+      }
+      w.value = value;
+      w.expiresAt = t + ttlMs;
+      append(watermarkOrder, w);
+      return { stale: false, latest: value };
     },
   };
 }

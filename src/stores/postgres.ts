@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ClaimResult, IdempotencyStore } from "../store";
+import type { ClaimResult, IdempotencyStore, WatermarkResult } from "../store";
 import { durationMs, newToken } from "./validate";
 
 /**
@@ -46,14 +46,17 @@ export interface PurgeExpiredOptions {
 
 /** The store {@link postgresStore} returns: an {@link IdempotencyStore} with setup and cleanup helpers. */
 export interface PostgresStore extends IdempotencyStore {
+  /** The out-of-order guard's watermarks, in `<table>_watermarks`. */
+  advanceWatermark(key: string, value: number, options: { ttlMs: number }): Promise<WatermarkResult>;
   /**
    * Creates the table and its expiry index if they do not exist ({@link postgresSchema}).
    * Opt-in, for development and tests; in production, run the same DDL in a migration.
    */
   createTable(): Promise<void>;
   /**
-   * Deletes expired leases and completed keys past their TTL, oldest first, and resolves
-   * how many rows went. Claims never need it (an expired row is reused in place), but
+   * Deletes expired leases, completed keys past their TTL and expired watermarks, oldest
+   * first, and resolves
+   * how many claim rows went. Claims never need it (an expired row is reused in place), but
    * without it the table keeps one row per event ever seen: run it on a schedule (a cron
    * job, `pg_cron`, or a timer in one of your processes).
    */
@@ -80,6 +83,7 @@ function quotedTable(table: unknown): { sql: string; name: string } {
  *   `completed` false while leased, true once completed; `expires_at` when the lease, or
  *   the completed key's dedupe window, ends (by the database's clock).
  * - The index on `expires_at` serves `purgeExpired()`.
+ * - `<table>_watermarks` holds the out-of-order guard's newest value per resource.
  *
  * Subpath: `hookguard/postgres`.
  *
@@ -96,15 +100,30 @@ function quotedTable(table: unknown): { sql: string; name: string } {
  * //   expires_at timestamptz NOT NULL
  * // );
  * // CREATE INDEX IF NOT EXISTS "hookguard_idempotency_expires_at_idx" ON "hookguard_idempotency" (expires_at);
+ * // CREATE TABLE IF NOT EXISTS "hookguard_idempotency_watermarks" (
+ * //   key        text             PRIMARY KEY,
+ * //   value      double precision NOT NULL,
+ * //   expires_at timestamptz      NOT NULL
+ * // );
  * ```
  */
 export function postgresSchema(table = "hookguard_idempotency"): string {
   return ddl(quotedTable(table)).join(";\n") + ";\n";
 }
 
-function ddl(t: { sql: string; name: string }): [string, string] {
+const WATERMARKS = "_watermarks";
+
+/** The watermark table beside the claims table: `<table>_watermarks`, in the same schema. */
+function watermarkTable(t: { sql: string; name: string }): { sql: string; name: string } {
+  const name = `${t.name.slice(0, 63 - WATERMARKS.length)}${WATERMARKS}`;
+  const schema = t.sql.includes(".") ? `${t.sql.slice(0, t.sql.indexOf("."))}.` : "";
+  return { sql: `${schema}"${name}"`, name };
+}
+
+function ddl(t: { sql: string; name: string }): string[] {
   // Postgres truncates identifiers at 63 bytes; keep the index name's suffix instead.
   const index = `"${t.name.slice(0, 63 - "_expires_at_idx".length)}_expires_at_idx"`;
+  const w = watermarkTable(t);
   return [
     `CREATE TABLE IF NOT EXISTS ${t.sql} (\n` +
       `  key        text        PRIMARY KEY,\n` +
@@ -113,6 +132,11 @@ function ddl(t: { sql: string; name: string }): [string, string] {
       `  expires_at timestamptz NOT NULL\n` +
       `)`,
     `CREATE INDEX IF NOT EXISTS ${index} ON ${t.sql} (expires_at)`,
+    `CREATE TABLE IF NOT EXISTS ${w.sql} (\n` +
+      `  key        text             PRIMARY KEY,\n` +
+      `  value      double precision NOT NULL,\n` +
+      `  expires_at timestamptz      NOT NULL\n` +
+      `)`,
   ];
 }
 
@@ -180,6 +204,17 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     `UPDATE ${T} SET completed = true, expires_at = statement_timestamp() + $3::double precision * interval '1 millisecond' ` +
     `WHERE key = $1 AND token = $2 AND NOT completed AND expires_at > statement_timestamp() RETURNING true AS ok`;
   const releaseSql = `DELETE FROM ${T} WHERE key = $1 AND token = $2 AND NOT completed AND expires_at > statement_timestamp() RETURNING true AS ok`;
+  const W = watermarkTable(t).sql;
+  // Keeps the larger value (an expired watermark counts as absent) and returns the row as
+  // it now is: the offered value was stale exactly when the kept one is larger.
+  const advanceSql =
+    `INSERT INTO ${W} AS w (key, value, expires_at) ` +
+    `VALUES ($1, $2, statement_timestamp() + $3::double precision * interval '1 millisecond') ` +
+    `ON CONFLICT (key) DO UPDATE SET ` +
+    `value = CASE WHEN w.expires_at <= statement_timestamp() OR excluded.value >= w.value THEN excluded.value ELSE w.value END, ` +
+    `expires_at = CASE WHEN w.expires_at <= statement_timestamp() OR excluded.value >= w.value THEN excluded.expires_at ELSE w.expires_at END ` +
+    `RETURNING w.value AS latest`;
+  const purgeWatermarksSql = `DELETE FROM ${W} WHERE key IN (SELECT key FROM ${W} WHERE expires_at <= statement_timestamp() LIMIT $1 FOR UPDATE SKIP LOCKED)`;
   const purgeSql =
     `WITH gone AS (DELETE FROM ${T} WHERE key IN (` +
     `SELECT key FROM ${T} WHERE expires_at <= statement_timestamp() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED` +
@@ -208,6 +243,15 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return rows.length === 1;
     },
 
+    async advanceWatermark(key, value, watermarkOptions) {
+      const ttlMs = durationMs(watermarkOptions?.ttlMs, "ttlMs", "postgresStore().advanceWatermark(key, value, { ttlMs })");
+      if (typeof value !== "number" || !Number.isFinite(value)) throw new TypeError("hookguard: postgresStore().advanceWatermark(key, value) needs a finite number");
+      const { rows } = await client.query(advanceSql, [key, value, ttlMs]);
+      const latest = Number((rows[0] as { latest?: unknown } | undefined)?.latest);
+      if (!Number.isFinite(latest)) throw new Error(`hookguard: postgresStore advanceWatermark got an unexpected result from ${W}: ${JSON.stringify(rows)}`);
+      return { stale: latest > value, latest };
+    },
+
     async createTable() {
       for (const statement of ddl(t)) {
         try {
@@ -227,6 +271,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         throw new TypeError(`hookguard: postgresStore().purgeExpired({ limit }) must be a positive integer; got ${String(limit)}`);
       }
       const { rows } = await client.query(purgeSql, [limit]);
+      await client.query(purgeWatermarksSql, [limit]);
       return Number((rows[0] as { n?: unknown } | undefined)?.n ?? 0);
     },
   };

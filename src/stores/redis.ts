@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ClaimResult, IdempotencyStore } from "../store";
+import type { ClaimResult, IdempotencyStore, WatermarkResult } from "../store";
 import { durationMs, newToken } from "./validate";
 
 type ScriptArg = string;
@@ -73,6 +73,14 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == 'L:' .. ARGV[1] then
   return 1
 end
 return 0`;
+
+// The out-of-order guard: keep the larger value. Returns {1, latest} when the offered value
+// is older than the watermark (stale), {0, latest} after advancing or renewing it. Values
+// travel as strings and compare as Lua numbers (doubles: exact for epoch ms).
+const ADVANCE = `local v = redis.call('GET', KEYS[1])
+if v and tonumber(v) > tonumber(ARGV[1]) then return {1, v} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {0, ARGV[1]}`;
 
 const IN_PROGRESS: ClaimResult = Object.freeze({ status: "in_progress" });
 const COMPLETED: ClaimResult = Object.freeze({ status: "completed" });
@@ -177,7 +185,7 @@ function unexpected(op: string, reply: unknown): Error {
  * const store = redisStore({ client, prefix: "myapp:webhooks:" });
  * ```
  */
-export function redisStore(options: RedisStoreOptions): IdempotencyStore {
+export function redisStore(options: RedisStoreOptions): IdempotencyStore & { advanceWatermark(key: string, value: number, options: { ttlMs: number }): Promise<WatermarkResult> } {
   const { client, prefix = "hookguard:" } = options ?? ({} as RedisStoreOptions);
   if (typeof client !== "object" || client === null) {
     throw new TypeError("hookguard: redisStore() needs `client`: an ioredis client (new Redis(url)) or a connected node-redis client");
@@ -187,6 +195,7 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   const claimScript = script(CLAIM, run);
   const completeScript = script(COMPLETE, run);
   const releaseScript = script(RELEASE, run);
+  const advanceScript = script(ADVANCE, run);
 
   return {
     async claim(key, claimOptions) {
@@ -210,6 +219,15 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
       const reply = await releaseScript(prefix + key, [String(token)]);
       if (reply === 1 || reply === 0) return reply === 1;
       throw unexpected("release", reply);
+    },
+
+    async advanceWatermark(key, value, watermarkOptions) {
+      const ttlMs = durationMs(watermarkOptions?.ttlMs, "ttlMs", "redisStore().advanceWatermark(key, value, { ttlMs })");
+      if (typeof value !== "number" || !Number.isFinite(value)) throw new TypeError("hookguard: redisStore().advanceWatermark(key, value) needs a finite number");
+      // `wm:` keeps watermarks apart from claims that happen to share the key string.
+      const reply = await advanceScript(`${prefix}wm:${key}`, [String(value), String(ttlMs)]);
+      if (Array.isArray(reply) && (reply[0] === 0 || reply[0] === 1)) return { stale: reply[0] === 1, latest: Number(reply[1]) };
+      throw unexpected("advanceWatermark", reply);
     },
   };
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ClaimResult, IdempotencyStore } from "../store";
+import type { ClaimResult, IdempotencyStore, WatermarkResult } from "../store";
 
 /** Makes the store under test; called once per check. May return the same store each time. */
 export type StoreFactory = () => Promise<IdempotencyStore> | IdempotencyStore;
@@ -53,14 +53,22 @@ export interface ConformanceCheck {
   readonly id: string;
   /** The rule, in one sentence. */
   readonly rule: string;
-  /** Runs the check on a fresh store from `factory`; rejects with a {@link StoreConformanceViolation}. */
-  run(factory: StoreFactory, options?: ConformanceOptions): Promise<void>;
+  /** Whether the check is about an optional method (`advanceWatermark`). */
+  readonly optional: boolean;
+  /**
+   * Runs the check on a fresh store from `factory`; rejects with a
+   * {@link StoreConformanceViolation}. Resolves `"skipped"` when the check is about an
+   * optional method the store does not have, `"passed"` otherwise.
+   */
+  run(factory: StoreFactory, options?: ConformanceOptions): Promise<"passed" | "skipped">;
 }
 
 /** What {@link runStoreConformance} resolves when every check passed. */
 export interface ConformanceSummary {
   /** Ids of the checks run, all passed, in order. */
   readonly passed: readonly string[];
+  /** Ids of the optional checks not run: the store lacks the optional method they test. */
+  readonly skipped: readonly string[];
   /** How many checks ran. */
   readonly checks: number;
   /** Wall time of the whole run, in milliseconds. */
@@ -115,6 +123,8 @@ interface Context {
   expect(ok: boolean, detail: string): void;
   /** Claims, checking the result's shape. */
   claim(key: string, leaseMs?: number): Promise<ClaimResult>;
+  /** The store's optional advanceWatermark, checked for shape; skips the check if it has none. */
+  watermark(): (key: string, value: number, ttlMs?: number) => Promise<WatermarkResult>;
   /** Claims and expects `claimed`; returns the token. */
   claimed(key: string, leaseMs?: number, what?: string): Promise<string>;
 }
@@ -129,10 +139,13 @@ const show = (value: unknown): string => {
   }
 };
 
-function defineCheck(id: string, rule: string, body: (ctx: Context) => Promise<void>): ConformanceCheck {
+class Skip extends Error {}
+
+function defineCheck(id: string, rule: string, body: (ctx: Context) => Promise<void>, optional = false): ConformanceCheck {
   return {
     id,
     rule,
+    optional,
     async run(factory, options = {}) {
       const { leaseMs = 300, ttlMs = 300, concurrency = 50, keyPrefix = "hookguard-conformance:" } = options;
       const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -173,6 +186,18 @@ function defineCheck(id: string, rule: string, body: (ctx: Context) => Promise<v
           }
           return result as ClaimResult;
         },
+        watermark() {
+          const fn = store.advanceWatermark;
+          if (typeof fn !== "function") throw new Skip();
+          return async (key, value, ttl = LONG_MS) => {
+            const result: unknown = await fn.call(store, key, value, { ttlMs: ttl });
+            const r = result as { stale?: unknown; latest?: unknown } | null;
+            if (typeof r !== "object" || r === null || typeof r.stale !== "boolean" || typeof r.latest !== "number") {
+              throw new Failure(`advanceWatermark resolved ${show(result)}, not { stale: boolean, latest: number }`);
+            }
+            return result as WatermarkResult;
+          };
+        },
         async claimed(key, lease = LONG_MS, what = "a claim on a free key") {
           const r = await ctx.claim(key, lease);
           if (r.status !== "claimed") throw new Failure(`${what} resolved ${show(r)}, expected claimed`);
@@ -181,7 +206,9 @@ function defineCheck(id: string, rule: string, body: (ctx: Context) => Promise<v
       };
       try {
         await body(ctx);
+        return "passed";
       } catch (e) {
+        if (e instanceof Skip) return "skipped";
         const detail = e instanceof Failure ? e.message : `The store threw: ${e instanceof Error ? `${e.name}: ${e.message}` : show(e)}`;
         throw new StoreConformanceViolation(id, rule, detail, { cause: e instanceof Failure ? undefined : e });
       }
@@ -357,6 +384,50 @@ export const conformanceChecks: readonly ConformanceCheck[] = Object.freeze([
     const base = c.key("case");
     for (const k of [base, base.toUpperCase(), `${base}:`, `${base}0`]) await c.claimed(k, LONG_MS, `A claim on ${show(k)}`);
   }),
+
+  defineCheck(
+    "watermark-order",
+    "advanceWatermark (optional) keeps the largest value: an older value is stale and changes nothing, an equal or newer one is not; watermarks never touch claims",
+    async (c) => {
+      const advance = c.watermark();
+      const key = c.key("wm");
+      const seen = (r: unknown) => show(r);
+      let r = await advance(key, 10);
+      c.expect(r.stale === false && r.latest === 10, `The first value resolved ${seen(r)}, expected { stale: false, latest: 10 }`);
+      r = await advance(key, 5);
+      c.expect(r.stale === true && r.latest === 10, `An older value resolved ${seen(r)}, expected { stale: true, latest: 10 }`);
+      r = await advance(key, 10);
+      c.expect(r.stale === false && r.latest === 10, `The same value again resolved ${seen(r)}, expected { stale: false, latest: 10 }`);
+      r = await advance(key, 1_700_000_000_123);
+      c.expect(r.stale === false && r.latest === 1_700_000_000_123, `A newer epoch-ms value resolved ${seen(r)}`);
+      r = await advance(key, 11);
+      c.expect(r.stale === true && r.latest === 1_700_000_000_123, `An older value after it resolved ${seen(r)}`);
+      await c.claimed(key, LONG_MS, "A claim on a key that only has a watermark");
+    },
+    true,
+  ),
+
+  defineCheck("watermark-concurrent", "Concurrent advanceWatermark calls (optional) on one key end at the largest value, which is never reported stale", async (c) => {
+    const advance = c.watermark();
+    const key = c.key("wm-race");
+    const values = Array.from({ length: c.concurrency }, (_, i) => ((i * 7919) % c.concurrency) + 1);
+    const results = await Promise.all(values.map((v) => advance(key, v)));
+    const max = Math.max(...values);
+    c.expect(results[values.indexOf(max)]!.stale === false, `The largest value was reported stale: ${show(results[values.indexOf(max)])}`);
+    const after = await advance(key, 0);
+    c.expect(after.stale === true && after.latest === max, `After ${values.length} concurrent advances the watermark is ${show(after)}, expected latest ${max}`);
+  }, true),
+
+  defineCheck("watermark-expiry", "A watermark (optional) is forgotten once its ttlMs has passed", async (c) => {
+    const advance = c.watermark();
+    const key = c.key("wm-ttl");
+    await advance(key, 100, c.ttlMs);
+    const during = await advance(key, 1, LONG_MS);
+    c.expect(during.stale === true, `Within its TTL an older value resolved ${show(during)}`);
+    await c.outlive(c.ttlMs);
+    const after = await advance(key, 1, LONG_MS);
+    c.expect(after.stale === false && after.latest === 1, `After the TTL an older value resolved ${show(after)}, expected { stale: false, latest: 1 }`);
+  }, true),
 ]);
 
 /**
@@ -390,15 +461,16 @@ export async function runStoreConformance(factory: StoreFactory, options: Confor
   const started = Date.now();
   const violations: StoreConformanceViolation[] = [];
   const passed: string[] = [];
+  const skipped: string[] = [];
   for (const check of conformanceChecks) {
     try {
-      await check.run(factory, options);
-      passed.push(check.id);
+      if ((await check.run(factory, options)) === "skipped") skipped.push(check.id);
+      else passed.push(check.id);
     } catch (e) {
       if (!(e instanceof StoreConformanceViolation)) throw e;
       violations.push(e);
     }
   }
   if (violations.length > 0) throw new StoreConformanceError(violations, conformanceChecks.length);
-  return { passed, checks: conformanceChecks.length, durationMs: Date.now() - started };
+  return { passed, skipped, checks: conformanceChecks.length, durationMs: Date.now() - started };
 }

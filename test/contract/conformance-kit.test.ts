@@ -84,7 +84,12 @@ describe("conformance kit", () => {
   it("passes a correct store and summarises the checks it ran", async () => {
     const { clock, options } = fakeTime();
     const summary = await runStoreConformance(() => flawedStore(clock), options);
-    expect(summary).toEqual({ passed: conformanceChecks.map((c) => c.id), checks: conformanceChecks.length, durationMs: expect.any(Number) });
+    expect(summary).toEqual({
+      passed: conformanceChecks.filter((c) => !c.optional).map((c) => c.id),
+      skipped: conformanceChecks.filter((c) => c.optional).map((c) => c.id),
+      checks: conformanceChecks.length,
+      durationMs: expect.any(Number),
+    });
     expect(summary.checks).toBeGreaterThanOrEqual(11);
   });
 
@@ -134,7 +139,8 @@ describe("conformance kit", () => {
       release: () => Promise.reject(down),
     };
     const error = await failureOf(runStoreConformance(() => throwing));
-    expect(error.failed).toEqual(conformanceChecks.map((c) => c.id));
+    // Every required rule fails; the optional watermark checks are skipped (no such method).
+    expect(error.failed).toEqual(conformanceChecks.filter((c) => !c.optional).map((c) => c.id));
     expect(error.errors[0]!.message).toContain("The store threw: Error: connect ECONNREFUSED");
     expect(error.errors[0]!.cause).toBe(down);
 
@@ -144,6 +150,27 @@ describe("conformance kit", () => {
       }),
     );
     expect(factoryError.errors[0]!.message).toContain("The store factory threw");
+  });
+
+  it("runs the optional watermark checks on a store that has advanceWatermark, and fails one that keeps the last value instead of the largest", async () => {
+    let now = 0;
+    const good = memoryStore({ now: () => now });
+    const options = { sleep: async (ms: number) => void (now += ms) };
+    const summary = await runStoreConformance(() => good, options);
+    expect(summary.skipped).toEqual([]);
+    expect(summary.passed).toEqual(conformanceChecks.map((c) => c.id));
+    const values = new Map<string, number>();
+    const lastWriterWins: IdempotencyStore = {
+      claim: (k, o) => good.claim(k, o),
+      complete: (k, t, o) => good.complete(k, t, o),
+      release: (k, t) => good.release(k, t),
+      advanceWatermark: async (k, v) => {
+        values.set(k, v);
+        return { stale: false, latest: v };
+      },
+    };
+    const error = await failureOf(runStoreConformance(() => lastWriterWins, options));
+    expect(error.failed).toEqual(["watermark-order", "watermark-concurrent", "watermark-expiry"]);
   });
 
   it("runs checks one by one, each rejecting with a violation that names it", async () => {

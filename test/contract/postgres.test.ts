@@ -36,7 +36,7 @@ describe.skipIf(!available)("postgresStore", () => {
   });
 
   afterAll(async () => {
-    await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+    await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_watermarks"`);
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pool.end();
   });
@@ -132,7 +132,7 @@ describe.skipIf(!available)("postgresStore", () => {
       // The documented DDL is what createTable runs: running it again is a no-op.
       await pool.query(postgresSchema(name));
     } finally {
-      await pool.query(`DROP TABLE IF EXISTS "${name}"`);
+      await pool.query(`DROP TABLE IF EXISTS "${name}", "${name}_watermarks"`);
     }
   });
 
@@ -169,7 +169,7 @@ describe.skipIf(!available)("postgresStore", () => {
       expect(live.status).toBe("claimed");
       await expect(store.purgeExpired({ limit: 0 })).rejects.toThrow(/limit/);
     } finally {
-      await pool.query(`DROP TABLE IF EXISTS "${name}"`);
+      await pool.query(`DROP TABLE IF EXISTS "${name}", "${name}_watermarks"`);
     }
   });
 
@@ -212,8 +212,14 @@ describe("postgresStore: options (no server needed)", () => {
         "  completed  boolean     NOT NULL DEFAULT false,\n" +
         "  expires_at timestamptz NOT NULL\n" +
         ");\n" +
-        'CREATE INDEX IF NOT EXISTS "hookguard_idempotency_expires_at_idx" ON "hookguard_idempotency" (expires_at);\n',
+        'CREATE INDEX IF NOT EXISTS "hookguard_idempotency_expires_at_idx" ON "hookguard_idempotency" (expires_at);\n' +
+        'CREATE TABLE IF NOT EXISTS "hookguard_idempotency_watermarks" (\n' +
+        "  key        text             PRIMARY KEY,\n" +
+        "  value      double precision NOT NULL,\n" +
+        "  expires_at timestamptz      NOT NULL\n" +
+        ");\n",
     );
+    expect(postgresSchema("app.events")).toContain('CREATE TABLE IF NOT EXISTS "app"."events_watermarks"');
     expect(postgresSchema("app.events")).toContain('CREATE TABLE IF NOT EXISTS "app"."events"');
   });
 

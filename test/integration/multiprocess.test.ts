@@ -78,7 +78,7 @@ for (const backend of ["redis", "postgres"] as const) {
       for (const p of procs) p.kill("SIGTERM");
       if (!ready) return;
       await pool.query(`DROP TABLE IF EXISTS ${effects}`);
-      if (backend === "postgres") await pool.query(`DROP TABLE IF EXISTS ${storeName}`);
+      if (backend === "postgres") await pool.query(`DROP TABLE IF EXISTS ${storeName}, ${storeName}_watermarks`);
       else {
         const redis = new Redis({ host: "127.0.0.1", port: 6379 });
         const keys = await redis.keys(`${storeName}*`);
