@@ -24,7 +24,9 @@ export type WebhookVerificationErrorCode =
   /** The body was already parsed (e.g. by `express.json()`), so the raw bytes are gone. 500. */
   | "body_not_raw"
   /** The body is larger than `maxBodyBytes`. 413. */
-  | "payload_too_large";
+  | "payload_too_large"
+  /** The provider signs the request URL, and this server does not know its public URL (configure `url` or `baseUrl`). 500. */
+  | "url_unknown";
 
 /** Codes of the receiver's own failures (never a verification problem). */
 export type WebhookReceiverErrorCode =
@@ -58,6 +60,8 @@ export const verificationErrorStatus: Readonly<Record<WebhookVerificationErrorCo
   // The request is fine; our own server is misconfigured: a 4xx would blame the sender.
   body_not_raw: 500,
   payload_too_large: 413,
+  // Like body_not_raw: our configuration is missing, not the sender's request wrong.
+  url_unknown: 500,
 });
 
 const ERROR_BRAND = "hookguard.WebhookError";

@@ -24,3 +24,4 @@ export { hubspot, hubspotLegacy, type HubSpotOptions, type HubSpotLegacyOptions 
 export { mailgun, signMailgunBody, type MailgunOptions, type MailgunSignOptions } from "./schemes/mailgun";
 export { gitlab, type GitLabOptions } from "./schemes/gitlab";
 export type { PublicUrlOptions } from "./internal/public-url";
+export { paypal, isPayPalCertificateUrl, PAYPAL_CERTIFICATE_HOSTS, type PayPalOptions, type PayPalFetch, type PayPalFetchResponse } from "./schemes/paypal";

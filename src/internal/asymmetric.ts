@@ -257,3 +257,150 @@ async function finishAsync(keys: readonly PublicKeyVerifier[], parts: Parts, sig
   }
   return -1;
 }
+
+// ---------------------------------------------------------------------------------------
+// RSA (PKCS #1 v1.5 with SHA-256) and the little X.509 PayPal needs: the subject public key
+// and the validity window of a DER certificate, read by one parser on both paths.
+
+const RSA_ENCRYPTION_OID = Uint8Array.from([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]);
+
+interface Tlv {
+  /** Offset of the tag byte. */
+  readonly at: number;
+  readonly tag: number;
+  /** Offset of the first content byte. */
+  readonly start: number;
+  /** Offset just past the content. */
+  readonly end: number;
+}
+
+/** Reads one DER TLV at `at`; `undefined` if it runs past `limit` or its length is not DER. */
+function tlv(der: Uint8Array, at: number, limit: number): Tlv | undefined {
+  if (at + 2 > limit) return undefined;
+  const tag = der[at]!;
+  let len = der[at + 1]!;
+  let start = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 3 || start + n > limit) return undefined;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + der[start + i]!;
+    start += n;
+  }
+  return start + len > limit ? undefined : { at, tag, start, end: start + len };
+}
+
+/** The children of a constructed TLV, in order. */
+function children(der: Uint8Array, parent: Tlv): Tlv[] | undefined {
+  const out: Tlv[] = [];
+  let at = parent.start;
+  while (at < parent.end) {
+    const child = tlv(der, at, parent.end);
+    if (!child) return undefined;
+    out.push(child);
+    at = child.end;
+  }
+  return out;
+}
+
+function parseTime(der: Uint8Array, t: Tlv): number | undefined {
+  let s = "";
+  for (let i = t.start; i < t.end; i++) s += String.fromCharCode(der[i]!);
+  const m = (t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/ : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/).exec(s);
+  if (!m || (t.tag !== 0x17 && t.tag !== 0x18)) return undefined;
+  let year = Number(m[1]);
+  // RFC 5280: a two-digit UTCTime year below 50 is 20YY, else 19YY.
+  if (t.tag === 0x17) year += year < 50 ? 2000 : 1900;
+  return Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+}
+
+/** What hookguard reads from an X.509 certificate. */
+export interface CertificateInfo {
+  /** The DER SubjectPublicKeyInfo of an RSA key. */
+  readonly spki: Uint8Array;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+}
+
+/**
+ * Reads an RSA certificate's public key and validity window from DER. `undefined` for
+ * anything that is not a well-formed X.509 certificate with an RSA key. The signature on
+ * the certificate is not checked here: see the PayPal scheme for where trust comes from.
+ */
+export function readCertificate(der: Uint8Array): CertificateInfo | undefined {
+  const cert = tlv(der, 0, der.byteLength);
+  if (!cert || cert.tag !== 0x30 || cert.end !== der.byteLength) return undefined;
+  const top = children(der, cert);
+  if (!top || top.length !== 3 || top[0]!.tag !== 0x30) return undefined;
+  const tbs = children(der, top[0]!);
+  if (!tbs) return undefined;
+  // version [0] is optional (v1 certificates omit it).
+  const f = tbs[0]?.tag === 0xa0 ? tbs.slice(1) : tbs;
+  // serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo
+  if (f.length < 6 || f[0]!.tag !== 0x02 || f[3]!.tag !== 0x30 || f[5]!.tag !== 0x30) return undefined;
+  const validity = children(der, f[3]!);
+  if (!validity || validity.length !== 2) return undefined;
+  const notBeforeMs = parseTime(der, validity[0]!);
+  const notAfterMs = parseTime(der, validity[1]!);
+  if (notBeforeMs === undefined || notAfterMs === undefined) return undefined;
+  const spkiTlv = f[5]!;
+  const spki = der.subarray(spkiTlv.at, spkiTlv.end);
+  const algorithm = children(der, spkiTlv)?.[0];
+  if (!algorithm || !startsWith(der.subarray(algorithm.start, algorithm.end), RSA_ENCRYPTION_OID)) return undefined;
+  return { spki: spki.slice(), notBeforeMs, notAfterMs };
+}
+
+/** The DER of the first `CERTIFICATE` block of a PEM text (a leaf comes before its chain). */
+export function firstPemCertificate(pem: string): Uint8Array | undefined {
+  const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem);
+  if (!m) return undefined;
+  const b64 = m[1]!.replace(/\s+/g, "");
+  return b64.length > 0 ? base64ToBytes(b64, false) : undefined;
+}
+
+/** Prepares an RSA public key (DER SPKI) for PKCS #1 v1.5 / SHA-256 verification. Throws if it is not one. */
+export function rsaPublicKey(spki: Uint8Array, impl: "node" | "web"): PublicKeyVerifier {
+  if (impl === "node" && nodeCrypto) {
+    const key = nodeCrypto.createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
+    if (key.asymmetricKeyType !== "rsa") throw new TypeError("hookguard: not an RSA public key");
+    const c = nodeCrypto;
+    return {
+      verify(parts, signature) {
+        try {
+          return c.verify("sha256", concat(parts), key, signature);
+        } catch {
+          return false;
+        }
+      },
+    };
+  }
+  const copy = spki.slice();
+  let key: Promise<CryptoKey> | undefined;
+  return {
+    async verify(parts, signature) {
+      try {
+        key ??= subtle().importKey("spki", copy, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]);
+        return await subtle().verify({ name: "RSASSA-PKCS1-v1_5" }, await key, signature, concat(parts));
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** Prepares an RSA private key (PKCS #8 DER) for PKCS #1 v1.5 / SHA-256 signing. */
+export function rsaPrivateKey(pkcs8: Uint8Array, impl: "node" | "web"): PrivateKeySigner {
+  if (impl === "node" && nodeCrypto) {
+    const key = nodeCrypto.createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" });
+    const c = nodeCrypto;
+    return { sign: async (parts) => new Uint8Array(c.sign("sha256", concat(parts), key)) };
+  }
+  const copy = pkcs8.slice();
+  let key: Promise<CryptoKey> | undefined;
+  return {
+    async sign(parts) {
+      key ??= subtle().importKey("pkcs8", copy, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["sign"]);
+      return new Uint8Array(await subtle().sign({ name: "RSASSA-PKCS1-v1_5" }, await key, concat(parts)));
+    },
+  };
+}

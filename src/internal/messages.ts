@@ -22,6 +22,8 @@ export function failureMessage(failure: VerifyFailure, scheme: string): string {
       return `${scheme}: the signature matched but the body is not valid JSON${detail}.`;
     case "body_not_raw":
       return `${scheme}: the request body is not the raw bytes${detail}. Pass the body as a string, Buffer, Uint8Array or ArrayBuffer exactly as received: mount express.raw({ type: "*/*" }) (or your framework's raw-body option) on the webhook route, before any JSON body parser.`;
+    case "url_unknown":
+      return `${scheme}: the public URL of this endpoint is unknown${detail}. Behind a proxy or load balancer the server sees its own host, not the one ${scheme} signed.`;
     case "payload_too_large":
       return `${scheme}: the body is larger than allowed${detail}; raise maxBodyBytes if this provider sends larger events.`;
   }

@@ -53,7 +53,7 @@ export function resolvePublicUrl(requestUrl: string | undefined, options: Public
 export function missingUrl(requestUrl: string | undefined): VerifyFailure {
   return {
     ok: false,
-    code: "malformed_header",
+    code: "url_unknown",
     detail:
       requestUrl === undefined || requestUrl === ""
         ? "this provider signs the request URL, but the request carries none: pass request.url, or configure the scheme's url or baseUrl option"

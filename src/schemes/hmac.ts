@@ -40,18 +40,39 @@ export interface ExtractContext {
  * names that is present), a dot path into the parsed body, or a function.
  */
 export type ValueSource =
-  | { readonly header: string | readonly string[] }
-  | { readonly body: string }
+  | {
+      /** A header name, or several: the first one present is read. */
+      readonly header: string | readonly string[];
+    }
+  | {
+      /** A dot path into the parsed body, e.g. `"id"` or `"event.id"`. */
+      readonly body: string;
+    }
   | ((context: ExtractContext) => string | undefined);
 
 /** Where the signed timestamp is written, and in which unit. */
 export type TimestampSource =
   /** Its own header, e.g. `webhook-timestamp`. */
-  | { readonly header: string | readonly string[]; readonly unit: TimestampUnit }
+  | {
+      /** The header name, or several: the first one present is read. */
+      readonly header: string | readonly string[];
+      /** Seconds or milliseconds since the epoch. */
+      readonly unit: TimestampUnit;
+    }
   /** An entry of the signature header, e.g. `t` in Stripe's `t=…,v1=…`. */
-  | { readonly signatureKey: string; readonly unit: TimestampUnit }
+  | {
+      /** The entry's key in the signature header (needs `signature.pairs`). */
+      readonly signatureKey: string;
+      /** Seconds or milliseconds since the epoch. */
+      readonly unit: TimestampUnit;
+    }
   /** A field of the (signed) body, e.g. Linear's `webhookTimestamp`; checked after the signature. */
-  | { readonly body: string; readonly unit: TimestampUnit };
+  | {
+      /** A dot path into the parsed body. */
+      readonly body: string;
+      /** Seconds or milliseconds since the epoch. */
+      readonly unit: TimestampUnit;
+    };
 
 /** How the signature header is written. Give at most one of `prefix`, `pairs`, `list`. */
 export interface HmacSignatureFormat {
@@ -65,9 +86,19 @@ export interface HmacSignatureFormat {
    * `key=value` entries, e.g. Stripe's `t=1700000000,v1=<hex>,v1=<hex>`: every entry named
    * `key` is a candidate signature.
    */
-  readonly pairs?: { readonly separator: string; readonly key: string };
+  readonly pairs?: {
+    /** Between entries, e.g. `","`. */
+    readonly separator: string;
+    /** The key of signature entries, e.g. `"v1"`. */
+    readonly key: string;
+  };
   /** A list of versioned signatures, e.g. Standard Webhooks' `v1,<b64> v1,<b64>`; other versions are skipped. */
-  readonly list?: { readonly separator: string; readonly prefix: string };
+  readonly list?: {
+    /** Between signatures, e.g. `" "`. */
+    readonly separator: string;
+    /** The version prefix of the signatures to check, e.g. `"v1,"`. */
+    readonly prefix: string;
+  };
 }
 
 /** Options of {@link hmacScheme}. */
@@ -163,17 +194,25 @@ function firstHeader(req: { header(name: string): string | undefined }, headerNa
   return undefined;
 }
 
-type Extractor = (context: ExtractContext) => string | undefined;
+/** Reads a value from the verified payload and the request. */
+type Extractor = (payload: unknown, req: SchemeRequest) => string | undefined;
+
+/** The context a user's extractor or `transformPayload` sees. */
+function extractContext(payload: unknown, req: SchemeRequest): ExtractContext {
+  return { payload, header: (n) => req.header(n) };
+}
 
 function extractor(source: ValueSource | undefined): Extractor | undefined {
   if (source === undefined) return undefined;
-  if (typeof source === "function") return source;
+  // Only a function needs a context object: header and body sources read directly, so the
+  // common presets allocate none per request.
+  if (typeof source === "function") return (payload, req) => source(extractContext(payload, req));
   if ("header" in source) {
     const list = names(source.header);
-    return (ctx) => firstHeader(ctx, list);
+    return (_payload, req) => firstHeader(req, list);
   }
   const path = source.body.split(".");
-  return (ctx) => readPath(ctx.payload, path);
+  return (payload) => readPath(payload, path);
 }
 
 /**
@@ -364,7 +403,6 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
     if (secretIndex < 0) return { ok: false, code: "signature_mismatch", header: sigHeaderLabel };
     const parsed = parsePayload(req.body, req.header("content-type"));
     if (parsed === undefined) return { ok: false, code: "invalid_json" };
-    const extract: ExtractContext = { payload: parsed.value, header: (n) => req.header(n) };
     let timestampMs = prepared.timestampMs;
     if (tsBodyPath !== undefined) {
       const tsRaw = readPath(parsed.value, tsBodyPath);
@@ -374,13 +412,12 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
       const tooFar = checkWindow(timestampMs, ctx.nowMs, ctx.toleranceSeconds ?? toleranceSeconds!, undefined);
       if (tooFar) return tooFar;
     }
-    const payload = (transformPayload ? transformPayload(parsed.value, extract) : parsed.value) as TPayload;
-    const view: ExtractContext = transformPayload ? { payload, header: extract.header } : extract;
+    const payload = (transformPayload ? transformPayload(parsed.value, extractContext(parsed.value, req)) : parsed.value) as TPayload;
     return {
       ok: true,
       webhook: {
-        id: getId?.(view),
-        type: getType?.(view),
+        id: getId?.(payload, req),
+        type: getType?.(payload, req),
         timestamp: timestampMs === undefined ? undefined : new Date(timestampMs),
         payload,
         rawBody: req.body,

@@ -9,7 +9,9 @@ import type { WebhookScheme } from "../types";
 
 /** The fields hookguard reads from a Stripe event; use `stripe<Stripe.Event>()` for the full type. */
 export interface StripeEventLike {
+  /** The event id, `evt_…`: the idempotency key (the same on every retry). */
   id: string;
+  /** The event type, e.g. `invoice.paid`. */
   type: string;
   [key: string]: unknown;
 }

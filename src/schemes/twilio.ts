@@ -6,7 +6,7 @@
  */
 import { digest, prepareHmacKey, randomId, resolveCrypto, timingSafeEqual, type CryptoPreference, type HmacKey } from "../internal/crypto";
 import { base64ToBytes, bodyText, bytesToBase64, bytesToHex, hexToBytes, utf8Encode } from "../internal/encoding";
-import { isFormContentType, parseForm, parsePayload } from "../internal/payload";
+import { isFormContentType, parseForm, parsePayload, type FormPayload } from "../internal/payload";
 import { checkUrlOptions, missingUrl, resolvePublicUrl, urlForDetail, type PublicUrlOptions } from "../internal/public-url";
 import { secretList } from "../internal/secrets";
 import type { SchemeContext, SchemeRequest, VerifyFailure, VerifyOutcome, WebhookScheme } from "../types";
@@ -63,47 +63,65 @@ function withPort(url: string): string {
 /**
  * The URLs Twilio may have signed for one request, in the order its SDK tries them: as
  * received without and with the default port (Twilio signs the URL as configured, which a
- * proxy may have changed), then the same after WHATWG normalisation.
+ * proxy may have changed), then — only if those fail, as WHATWG parsing is not free — the
+ * same after `new URL()` normalisation.
  */
-function urlVariants(url: string): string[] {
-  const out = new Set([withoutPort(url), withPort(url)]);
-  let normalized: string | undefined;
+function receivedVariants(url: string): string[] {
+  const a = withoutPort(url);
+  const b = withPort(url);
+  return a === b ? [a] : [a, b];
+}
+
+function normalizedVariants(url: string, tried: readonly string[]): string[] {
+  let normalized: string;
   try {
     normalized = new URL(url).href;
   } catch {
-    normalized = undefined;
+    return [];
   }
-  if (normalized !== undefined) {
-    out.add(withoutPort(normalized));
-    out.add(withPort(normalized));
-  }
-  return [...out];
+  return [...new Set([withoutPort(normalized), withPort(normalized)])].filter((u) => !tried.includes(u));
 }
 
 function queryParam(url: string, name: string): string | null {
   const q = url.indexOf("?");
-  if (q < 0) return null;
+  if (q < 0 || !url.includes(name, q)) return null;
   const hash = url.indexOf("#", q);
   return new URLSearchParams(url.slice(q + 1, hash < 0 ? undefined : hash)).get(name);
 }
+
+type Pairs = readonly (readonly [string, string])[];
 
 /**
  * The parameters' part of the signed string: names sorted (by UTF-16 code units, as the
  * Node SDK's `Array#sort`), each value appended after its name; a repeated name contributes
  * each distinct value once, values sorted.
  */
-function paramString(form: string): string {
-  const byName = new Map<string, Set<string>>();
-  for (const [name, value] of new URLSearchParams(form)) {
-    let values = byName.get(name);
-    if (!values) byName.set(name, (values = new Set()));
-    values.add(value);
-  }
+function paramString(pairs: Pairs): string {
+  // Sorting the pairs by name, then value, and skipping repeats is exactly that order.
+  const sorted = pairs.slice().sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
   let out = "";
-  for (const name of [...byName.keys()].sort()) {
-    for (const value of [...byName.get(name)!].sort()) out += name + value;
+  let prev: readonly [string, string] | undefined;
+  for (const pair of sorted) {
+    if (prev === undefined || pair[0] !== prev[0] || pair[1] !== prev[1]) out += pair[0] + pair[1];
+    prev = pair;
   }
   return out;
+}
+
+/** The form as the payload: repeated names become arrays (as `parseForm` gives them). */
+function formPayload(pairs: Pairs): FormPayload {
+  const out = Object.create(null) as FormPayload;
+  for (const [key, value] of pairs) {
+    const prev = out[key];
+    if (prev === undefined) out[key] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[key] = [prev, value];
+  }
+  return out;
+}
+
+function formPairs(text: string): Pairs {
+  return [...new URLSearchParams(text)];
 }
 
 /**
@@ -138,7 +156,7 @@ export function twilio<TPayload = Record<string, unknown>>(options: TwilioOption
   const keys: HmacKey[] = secretList(options?.secret, where).map((s) => prepareHmacKey("sha1", utf8Encode(s), impl));
   checkUrlOptions(options, where);
 
-  function finish(req: SchemeRequest, url: string, mode: "json" | "form" | "empty", index: number, bodyOk: boolean): VerifyOutcome<TPayload> {
+  function finish(req: SchemeRequest, url: string, mode: "json" | "form" | "empty", pairs: Pairs, index: number, bodyOk: boolean): VerifyOutcome<TPayload> {
     if (index < 0) {
       return { ok: false, code: "signature_mismatch", header: SIGNATURE, detail: `the signature covers the URL; verified against ${urlForDetail(url)} — behind a proxy, set baseUrl or url` };
     }
@@ -149,7 +167,7 @@ export function twilio<TPayload = Record<string, unknown>>(options: TwilioOption
       if (parsed === undefined) return { ok: false, code: "invalid_json" };
       payload = parsed.value;
     } else if (mode === "form") {
-      payload = parseForm(bodyText(req.body));
+      payload = formPayload(pairs);
     } else {
       const q = url.indexOf("?");
       payload = parseForm(q < 0 ? "" : url.slice(q + 1).split("#")[0]!);
@@ -160,18 +178,26 @@ export function twilio<TPayload = Record<string, unknown>>(options: TwilioOption
     };
   }
 
-  async function verifyAsync(req: SchemeRequest, url: string, mode: "json" | "form" | "empty", data: readonly string[], signature: Uint8Array, bodyHash: Uint8Array | undefined): Promise<VerifyOutcome<TPayload>> {
-    let index = -1;
-    search: for (let i = 0; i < keys.length; i++) {
-      for (const d of data) {
-        if (timingSafeEqual(await keys[i]!.sign([d]), signature, impl)) {
-          index = i;
-          break search;
-        }
-      }
+  async function matchAsync(data: readonly string[], signature: Uint8Array): Promise<number> {
+    for (let i = 0; i < keys.length; i++) {
+      for (const d of data) if (timingSafeEqual(await keys[i]!.sign([d]), signature, impl)) return i;
     }
+    return -1;
+  }
+
+  function matchSync(data: readonly string[], signature: Uint8Array): number {
+    for (let i = 0; i < keys.length; i++) {
+      for (const d of data) if (timingSafeEqual(keys[i]!.sign([d]) as Uint8Array, signature, impl)) return i;
+    }
+    return -1;
+  }
+
+  async function verifyAsync(req: SchemeRequest, url: string, mode: "json" | "form" | "empty", pairs: Pairs, params: string, signature: Uint8Array, bodyHash: Uint8Array | undefined): Promise<VerifyOutcome<TPayload>> {
+    const received = receivedVariants(url);
+    let index = await matchAsync(received.map((u) => u + params), signature);
+    if (index < 0) index = await matchAsync(normalizedVariants(url, received).map((u) => u + params), signature);
     const bodyOk = bodyHash === undefined || timingSafeEqual(await digest("sha256", [req.body], impl), bodyHash, impl);
-    return finish(req, url, mode, index, bodyOk);
+    return finish(req, url, mode, pairs, index, bodyOk);
   }
 
   return {
@@ -187,32 +213,27 @@ export function twilio<TPayload = Record<string, unknown>>(options: TwilioOption
       const bodyHashHex = queryParam(url, "bodySHA256");
       let mode: "json" | "form" | "empty";
       let params = "";
+      let pairs: Pairs = [];
       let bodyHash: Uint8Array | undefined;
       if (bodyHashHex !== null) {
         bodyHash = hexToBytes(bodyHashHex);
         if (bodyHash === undefined || bodyHash.byteLength !== 32) return { ok: false, code: "malformed_header", detail: "the URL's bodySHA256 parameter is not a hex SHA-256" } satisfies VerifyFailure;
         mode = "json";
       } else if (isFormContentType(req.header("content-type"))) {
-        params = paramString(bodyText(req.body));
+        pairs = formPairs(bodyText(req.body));
+        params = paramString(pairs);
         mode = "form";
       } else if (req.body.length === 0) {
         mode = "empty";
       } else {
         return { ok: false, code: "signature_mismatch", header: SIGNATURE, detail: "the body is neither form-encoded nor covered by a bodySHA256 URL parameter, so the signature does not cover it" };
       }
-      const data = urlVariants(url).map((u) => u + params);
-      if (impl === "web") return verifyAsync(req, url, mode, data, signature, bodyHash);
-      let index = -1;
-      search: for (let i = 0; i < keys.length; i++) {
-        for (const d of data) {
-          if (timingSafeEqual(keys[i]!.sign([d]) as Uint8Array, signature, impl)) {
-            index = i;
-            break search;
-          }
-        }
-      }
+      if (impl === "web") return verifyAsync(req, url, mode, pairs, params, signature, bodyHash);
+      const received = receivedVariants(url);
+      let index = matchSync(received.map((u) => u + params), signature);
+      if (index < 0) index = matchSync(normalizedVariants(url, received).map((u) => u + params), signature);
       const bodyOk = bodyHash === undefined || timingSafeEqual(digest("sha256", [req.body], impl) as Uint8Array, bodyHash, impl);
-      return finish(req, url, mode, index, bodyOk);
+      return finish(req, url, mode, pairs, index, bodyOk);
     },
     async sign(body, o) {
       const url = o.url ?? options.url ?? (options.baseUrl === undefined ? undefined : resolvePublicUrl("/", options));
@@ -223,7 +244,7 @@ export function twilio<TPayload = Record<string, unknown>>(options: TwilioOption
         const actual = bytesToHex(await digest("sha256", [body], impl));
         if (hashHex.toLowerCase() !== actual) throw new TypeError(`hookguard: ${where}: the url's bodySHA256 is not the SHA-256 of this body; use ?bodySHA256=${actual}`);
       } else if (isFormContentType(o.contentType)) {
-        params = paramString(bodyText(body));
+        params = paramString(formPairs(bodyText(body)));
       } else if (body.length > 0) {
         throw new TypeError(`hookguard: ${where}: Twilio signs a non-form body through the URL: add ?bodySHA256=<hex SHA-256 of the body> to the url, or send contentType "application/x-www-form-urlencoded"`);
       }

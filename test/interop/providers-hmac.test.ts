@@ -5,7 +5,8 @@
 import { Paddle } from "@paddle/paddle-node-sdk";
 import { LinearWebhookClient } from "@linear/sdk/webhooks";
 import { WorkOS } from "@workos-inc/node";
-import coinbase from "coinbase-commerce-node";
+// @ts-expect-error -- coinbase-commerce-node ships no types
+import coinbaseSdk from "coinbase-commerce-node";
 import fc from "fast-check";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
@@ -22,6 +23,13 @@ import { eventObject } from "../helpers/crypto-impls";
 import { IMPLS, INTEROP_RUNS, expectFailure, flip, hmac, outcomeOf, tamperChar } from "../fixtures/providers/support";
 
 const RUNS = { numRuns: INTEROP_RUNS };
+
+interface CoinbaseWebhook {
+  computeSignature(payload: string, secret: string): string;
+  verifyEventBody(payload: string, sigHeader: string, secret: string): { id: string; type: string };
+  verifySigHeader(payload: string, sigHeader: string, secret: string): true;
+}
+const coinbase = coinbaseSdk as { Webhook: CoinbaseWebhook };
 const indent = fc.constantFrom(0, 2, "\t");
 
 // ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // HMAC providers without an official verifier (Twitch, Zoom, Calendly, Typeform, Intercom,
 // Bitbucket, Lemon Squeezy, Sentry, Vercel, GitHub's legacy SHA-1 header). The oracle is
 // each provider's documented formula computed with node:crypto, independently of
-// hookguard (see docs/PROVIDERS.md for the sources and their confidence), plus Octokit
+// hookguard (PROVIDERS.md, the project's provider research notes, lists the sources and their confidence), plus Octokit
 // for GitHub's SHA-256 header. The models sign, we verify; we sign, and our header must be
 // byte-for-byte the model's; every tampered variant fails with the exact code.
 import { sign as octokitSign, verify as octokitVerify } from "@octokit/webhooks-methods";
