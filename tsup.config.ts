@@ -10,6 +10,7 @@ export const entries = {
   redis: "src/stores/redis.ts",
   postgres: "src/stores/postgres.ts",
   testing: "src/testing/index.ts",
+  bullmq: "src/queues/bullmq.ts",
 };
 
 export default defineConfig({
@@ -24,5 +25,5 @@ export default defineConfig({
   treeshake: true,
   outDir: "dist",
   // Framework and client packages are the user's: never bundled.
-  external: ["express", "fastify", "ioredis", "redis", "pg", "node:crypto", "node:http", "node:stream"],
+  external: ["express", "fastify", "ioredis", "redis", "pg", "bullmq", "node:crypto", "node:http", "node:stream"],
 });

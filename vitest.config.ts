@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^hookguard\/(express|fastify|node|fetch)$/, replacement: src("adapters/$1.ts") },
       { find: /^hookguard\/(redis|postgres)$/, replacement: src("stores/$1.ts") },
       { find: /^hookguard\/testing$/, replacement: src("testing/index.ts") },
+      { find: /^hookguard\/bullmq$/, replacement: src("queues/bullmq.ts") },
     ],
   },
   test: {

@@ -77,7 +77,12 @@ export interface VersioningOptions {
    * Upgraders by the version they upgrade from: each returns the payload in a newer
    * version. Chained until the payload is `current`.
    */
-  upgrade?: Readonly<Record<string, (payload: unknown, event: VerifiedWebhook<unknown>) => { version: string; payload: unknown }>>;
+  upgrade?: Readonly<Record<string, (payload: unknown, event: VerifiedWebhook<unknown>) => {
+    /** The version the returned payload is in. */
+    version: string;
+    /** The payload, upgraded. */
+    payload: unknown;
+  }>>;
   /**
    * An event whose version is missing, or (with `current`) cannot be upgraded to it:
    * `"reject"` answers 422 `unsupported_version` before any claim (the provider keeps
@@ -132,8 +137,10 @@ export interface WebhookReceiverOptions {
   missingId?: "reject" | "process";
   /**
    * How long a claim lasts while handlers run, in ms. A receiver that crashes mid-handler
-   * blocks the event for at most this long. Keep it above your slowest handler (and, in
-   * background mode, above the whole retry schedule). @default 300000 (5 minutes)
+   * blocks the event for at most this long. Keep it above your slowest handler; with the
+   * in-process queue, above the whole retry schedule too. (With a durable queue the claim
+   * is completed once the job is stored; per-handler claims still use this lease, so the
+   * queue's retry schedule should outlast it.) @default 300000 (5 minutes)
    */
   leaseMs?: number;
   /**
@@ -150,7 +157,10 @@ export interface WebhookReceiverOptions {
   /** Answer 202 and handle events from a queue. @default false (handle inside the request) */
   background?: boolean | BackgroundOptions;
   /** Where errors go when no `onError` handler is registered. @default console */
-  logger?: { error(message: string): void };
+  logger?: {
+    /** Receives one line per failure: what failed, the event id and the cause's message. */
+    error(message: string): void;
+  };
   /** Payload versioning: route on a version, or upgrade every payload to one. */
   versioning?: VersioningOptions;
   /** The out-of-order guard; needs a store with `advanceWatermark` (all built-in ones). */
@@ -167,11 +177,33 @@ export interface WebhookReceiverOptions {
 export interface WebhookReceiver<M = Record<string, unknown>> {
   /** The scheme requests are verified with. */
   readonly scheme: WebhookScheme<unknown>;
-  /** Registers a handler for a type, several types, or every type under a prefix (`"invoice.*"`). */
+  /**
+   * Registers a handler for a type or several types. Handlers of one event run in order of
+   * registration; returns the receiver, so calls chain.
+   *
+   * @example
+   * ```ts
+   * receiver
+   *   .on("invoice.paid", async (event) => markPaid(event.payload))
+   *   .on(["customer.created", "customer.updated"], async (event) => syncCustomer(event.payload));
+   * ```
+   */
   on<K extends EventType<M>>(type: K | readonly K[], handler: WebhookHandler<M[K], K>): this;
+  /**
+   * Registers a handler for every type under a prefix: `"invoice.*"` matches `invoice.paid`,
+   * `invoice.payment_failed`, …
+   */
   on<P extends string>(pattern: `${P}.*`, handler: WebhookHandler<PrefixPayload<M, P>, Extract<EventType<M>, `${P}.${string}`>>): this;
-  /** The same, with options: a payload `version` to route on, a stable `name`. */
+  /**
+   * The same, with options: a payload `version` to route on, a stable `name`.
+   *
+   * @example
+   * ```ts
+   * receiver.on("invoice.paid", { name: "receipt" }, sendReceipt);
+   * ```
+   */
   on<K extends EventType<M>>(type: K | readonly K[], options: HandlerOptions, handler: WebhookHandler<M[K], K>): this;
+  /** A prefix pattern (`"invoice.*"`) with options: a payload `version` to route on, a stable `name`. */
   on<P extends string>(pattern: `${P}.*`, options: HandlerOptions, handler: WebhookHandler<PrefixPayload<M, P>, Extract<EventType<M>, `${P}.${string}`>>): this;
   /** Registers a handler for every verified event. */
   onAny(handler: WebhookHandler<M[EventType<M>]>): this;
@@ -376,7 +408,12 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     const { event, key, token } = job;
     const version = job.version;
     try {
-      await runHandlers(handlersFor(event.type, version), event, { key, attempt: attempt.number, background: true, stale: job.stale ?? false, version });
+      const handlers = handlersFor(event.type, version);
+      // A worker of another build (a rolling deploy) may lack the handler this receiver
+      // accepted the event for: fail the attempt so it is retried elsewhere or dead-lettered,
+      // never completed unhandled.
+      if (handlers.length === 0) throw new Error(`no handler for event type ${String(event.type)} is registered in this worker`);
+      await runHandlers(handlers, event, { key, attempt: attempt.number, background: true, stale: job.stale ?? false, version });
     } catch (e) {
       await report("handler_failed", `a handler failed in the background (attempt ${attempt.number}${attempt.final ? ", the last" : ""})`, event, e);
       if (attempt.final) {

@@ -367,3 +367,19 @@ describe("background mode with a durable queue", () => {
     expect(stored).toEqual([{ key: "stripe:evt_durable", token: undefined }]);
   });
 });
+
+describe("a worker without the event's handler", () => {
+  it("fails the attempt (to be retried or dead-lettered) instead of completing the job unhandled", async () => {
+    let processor: import("../../src/index").JobProcessor | undefined;
+    const dead: string[] = [];
+    const receiver = createWebhookReceiver({
+      scheme,
+      background: { queue: { durable: true, enqueue: async () => {}, process: (p) => void (processor = p) }, onDeadLetter: (e) => void dead.push(e.id!) },
+    }).onError(() => {});
+    receiver.on("invoice.paid", () => {});
+    const event = { id: "evt_w", type: "invoice.created", timestamp: undefined, payload: {}, rawBody: "{}", scheme: "stripe", secretIndex: 0 };
+    await expect(processor!({ key: "stripe:evt_w", token: undefined, event }, { number: 1, final: false })).rejects.toThrow(/no handler/);
+    await expect(processor!({ key: "stripe:evt_w", token: undefined, event }, { number: 2, final: true })).rejects.toThrow(/no handler/);
+    expect(dead).toEqual(["evt_w"]);
+  });
+});
