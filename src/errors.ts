@@ -46,7 +46,16 @@ export type WebhookReceiverErrorCode =
 /** Every code hookguard's errors can carry. */
 export type WebhookErrorCode = WebhookVerificationErrorCode | WebhookReceiverErrorCode;
 
-/** The HTTP status each verification code answers with. */
+/**
+ * The HTTP status each verification code answers with.
+ *
+ * @example
+ * ```ts
+ * import { verificationErrorStatus } from "hookguard";
+ * verificationErrorStatus.signature_mismatch; // 401
+ * verificationErrorStatus.body_not_raw; // 500: the server's setup, not the sender, is wrong
+ * ```
+ */
 export const verificationErrorStatus: Readonly<Record<WebhookVerificationErrorCode, number>> = Object.freeze({
   missing_header: 400,
   malformed_header: 400,
@@ -103,7 +112,20 @@ export class WebhookError extends Error {
 
 /**
  * The request did not prove that it comes from the provider, or its body cannot be used.
- * Never carries a secret or a computed signature in its message.
+ * Never carries a secret or a computed signature in its message. `status` follows from
+ * `code` ({@link verificationErrorStatus}).
+ *
+ * @example
+ * ```ts
+ * import { isWebhookVerificationError, stripe, verifyWebhook } from "hookguard";
+ *
+ * try {
+ *   await verifyWebhook({ body: rawBody, headers }, stripe({ secret }));
+ * } catch (e) {
+ *   if (isWebhookVerificationError(e)) console.warn(e.code, e.status); // "signature_mismatch" 401, …
+ *   else throw e;
+ * }
+ * ```
  */
 export class WebhookVerificationError extends WebhookError {
   declare readonly code: WebhookVerificationErrorCode;
@@ -116,7 +138,20 @@ export class WebhookVerificationError extends WebhookError {
 
 /**
  * True for any hookguard error, including one from another copy of the library (another
- * realm, or another entry point's CJS bundle), where `instanceof` alone would fail.
+ * realm, the other of the ESM and CJS builds), where `instanceof` alone would fail.
+ *
+ * @example
+ * ```ts
+ * import { isWebhookError, stripe, verifyWebhook } from "hookguard";
+ *
+ * try {
+ *   const event = await verifyWebhook({ body: rawBody, headers }, stripe({ secret }));
+ *   return { status: 200, body: event.id };
+ * } catch (e) {
+ *   if (isWebhookError(e)) return { status: e.status, body: e.code };
+ *   throw e;
+ * }
+ * ```
  */
 export function isWebhookError(value: unknown): value is WebhookError {
   if (value instanceof WebhookError) return true;
@@ -131,7 +166,20 @@ export function isWebhookError(value: unknown): value is WebhookError {
   );
 }
 
-/** True for a {@link WebhookVerificationError}, across realms and bundles. */
+/**
+ * True for a {@link WebhookVerificationError}, across realms and bundles: the request did not
+ * verify (as opposed to a receiver failure such as `store_unavailable`).
+ *
+ * @example
+ * ```ts
+ * import { isWebhookVerificationError, verifyWebhook } from "hookguard";
+ *
+ * const event = await verifyWebhook({ body: rawBody, headers }, scheme).catch((e: unknown) => {
+ *   if (isWebhookVerificationError(e)) return undefined; // the request's fault: answer e.status
+ *   throw e; // anything else is a bug or an outage
+ * });
+ * ```
+ */
 export function isWebhookVerificationError(value: unknown): value is WebhookVerificationError {
   return isWebhookError(value) && value.code in verificationErrorStatus;
 }

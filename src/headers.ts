@@ -15,6 +15,15 @@ function isHeadersLike(h: WebhookHeaders): h is { get(name: string): string | nu
  * `Headers#get` does, so every shape gives the same answer.
  *
  * @param name - the header name in lower case
+ *
+ * @example
+ * ```ts
+ * import { readHeader } from "hookguard";
+ *
+ * readHeader(new Headers({ "Stripe-Signature": "t=1,v1=…" }), "stripe-signature"); // "t=1,v1=…"
+ * readHeader({ "X-GitHub-Event": "push" }, "x-github-event"); // "push"
+ * readHeader(req.headers, "x-missing"); // undefined
+ * ```
  */
 export function readHeader(headers: WebhookHeaders, name: string): string | undefined {
   if (isHeadersLike(headers)) return headers.get(name) ?? undefined;

@@ -1,3 +1,20 @@
+/**
+ * The core: verification (`verifyWebhook`), signing (`signWebhook`), the idempotent
+ * dispatcher (`createWebhookReceiver`), typed errors, the in-memory store and every
+ * provider scheme. Zero runtime dependencies; importing it loads no adapter, store client
+ * or framework.
+ *
+ * ```ts
+ * import { createWebhookReceiver, stripe, verifyWebhook } from "hookguard";
+ * ```
+ *
+ * Adapters, stores and queues have their own subpaths: `hookguard/express`,
+ * `hookguard/fastify`, `hookguard/node`, `hookguard/fetch`, `hookguard/redis`,
+ * `hookguard/postgres`, `hookguard/bullmq`, and the store conformance kit in
+ * `hookguard/testing`.
+ *
+ * @module hookguard
+ */
 export { verifyWebhook } from "./verify";
 export { signWebhook } from "./sign";
 export { readHeader } from "./headers";

@@ -71,7 +71,10 @@ export interface BackgroundOptions {
 export interface VersioningOptions {
   /** Reads an event's payload version, e.g. `(e) => e.payload.api_version`. */
   version: (event: VerifiedWebhook<unknown>) => string | undefined;
-  /** The version handlers should see; older payloads go through `upgrade` to reach it. */
+  /**
+   * The version handlers should see; older payloads go through `upgrade` to reach it.
+   * @default none: each handler sees the payload in the version it came in
+   */
   current?: string;
   /**
    * Upgraders by the version they upgrade from: each returns the payload in a newer
@@ -152,7 +155,7 @@ export interface WebhookReceiverOptions {
   unhandledStatus?: number;
   /** The clock used for timestamp checks, in epoch ms. @default Date.now */
   clock?: () => number;
-  /** Overrides the scheme's timestamp tolerance, in seconds. */
+  /** Overrides the scheme's timestamp tolerance, in seconds. @default the scheme's `toleranceSeconds` */
   toleranceSeconds?: number;
   /** Answer 202 and handle events from a queue. @default false (handle inside the request) */
   background?: boolean | BackgroundOptions;

@@ -10,8 +10,11 @@ import { verificationErrorStatus } from "./errors";
 
 /** A framework-neutral HTTP response: status, headers and a text body. */
 export interface WebhookResponse {
+  /** The HTTP status, e.g. 200, 401, 409, 503. */
   readonly status: number;
+  /** Response headers by lower-case name, e.g. `content-type` and, on 409 / 503, `retry-after`. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The body, usually JSON: `{"status":"processed"}`, `{"error":"signature_mismatch","message":…}`. */
   readonly body: string;
 }
 

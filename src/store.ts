@@ -11,11 +11,22 @@
 /** A key's state as {@link IdempotencyStore.claim} reports it. */
 export type ClaimResult =
   /** This caller now holds the lease; `token` fences its `complete` / `release`. */
-  | { readonly status: "claimed"; readonly token: string }
+  | {
+      /** The key was absent (or its lease or dedupe window had expired): it is now leased to this caller. */
+      readonly status: "claimed";
+      /** A fresh, unguessable token; only it can `complete` or `release` this lease. */
+      readonly token: string;
+    }
   /** Another caller holds a live lease; try again after it expires or completes. */
-  | { readonly status: "in_progress" }
+  | {
+      /** Another caller holds a live lease on the key. */
+      readonly status: "in_progress";
+    }
   /** The key was completed within its dedupe window: a duplicate delivery. */
-  | { readonly status: "completed" };
+  | {
+      /** The key was completed within its dedupe window. */
+      readonly status: "completed";
+    };
 
 /** Options of {@link IdempotencyStore.claim}. */
 export interface ClaimOptions {

@@ -14,7 +14,10 @@ export type WebhookBody = string | Uint8Array | ArrayBuffer;
  * `IncomingHttpHeaders`, or a plain record. Names are matched case-insensitively.
  */
 export type WebhookHeaders =
-  | { get(name: string): string | null }
+  | {
+      /** Reads a header, case-insensitively, as the Web `Headers` class does. */
+      get(name: string): string | null;
+    }
   | Readonly<Record<string, string | readonly string[] | number | undefined>>;
 
 /** What {@link verifyWebhook} needs from an incoming request. */
@@ -51,7 +54,10 @@ export interface VerifiedWebhook<TPayload = unknown> {
 export interface VerifyOptions {
   /** The current time, for tests. @default Date.now() */
   now?: Date | number;
-  /** Overrides the scheme's timestamp tolerance for this call, in seconds. `Infinity` disables the check. */
+  /**
+   * Overrides the scheme's timestamp tolerance for this call, in seconds. `Infinity` disables the check.
+   * @default the scheme's `toleranceSeconds`
+   */
   toleranceSeconds?: number;
 }
 
@@ -96,7 +102,9 @@ export interface SchemeContext {
  * path of a receiver never pays for an exception.
  */
 export interface VerifyFailure {
+  /** Always `false`: tells a failure from a success. */
   readonly ok: false;
+  /** Why verification failed; the code a {@link WebhookVerificationError} would carry. */
   readonly code: WebhookVerificationErrorCode;
   /** The header concerned, if any (a name, never a value). */
   readonly header?: string | undefined;
@@ -106,16 +114,27 @@ export interface VerifyFailure {
 
 /** The result of a scheme's verification. */
 export type VerifyOutcome<TPayload = unknown> =
-  | { readonly ok: true; readonly webhook: VerifiedWebhook<TPayload> }
+  | {
+      /** Always `true`: the signature matched. */
+      readonly ok: true;
+      /** The verified event. */
+      readonly webhook: VerifiedWebhook<TPayload>;
+    }
   | VerifyFailure;
 
 /** Options resolved by {@link signWebhook} before it reaches a scheme. */
 export interface ResolvedSignOptions {
+  /** {@link SignOptions.id}, as given; a scheme that sends an id header picks one when absent. */
   readonly id: string | undefined;
+  /** {@link SignOptions.type}, as given. */
   readonly type: string | undefined;
+  /** The timestamp to sign, in epoch milliseconds (now, unless {@link SignOptions.timestamp} was given). */
   readonly timestampMs: number;
+  /** The `content-type` to send; `"application/json"` unless given. */
   readonly contentType: string;
+  /** {@link SignOptions.url}, as given. */
   readonly url: string | undefined;
+  /** The HTTP method; `"POST"` unless given. */
   readonly method: string;
 }
 

@@ -13,7 +13,7 @@ export function failureMessage(failure: VerifyFailure, scheme: string): string {
     case "timestamp_missing":
       return `${scheme}: the request carries no signed timestamp${failure.header ? ` in ${h}` : ""}${detail}.`;
     case "timestamp_too_old":
-      return `${scheme}: the signed timestamp is too old${detail}: a replayed request, or this server's clock is behind.`;
+      return `${scheme}: the signed timestamp is too old${detail}: a replayed request, or this server's clock is ahead of the sender's.`;
     case "timestamp_too_new":
       return `${scheme}: the signed timestamp is in the future${detail}: this server's clock is behind, or the sender's is ahead.`;
     case "signature_mismatch":

@@ -14,10 +14,13 @@ import type { SchemeContext, SchemeRequest, VerifyFailure, VerifyOutcome, Webhoo
 
 /** The part of a `fetch` response the PayPal scheme reads. */
 export interface PayPalFetchResponse {
+  /** True for a 2xx status. */
   readonly ok: boolean;
+  /** The HTTP status. */
   readonly status: number;
   /** The final URL after any redirect, where the implementation reports it. */
   readonly url?: string;
+  /** The body: the certificate, PEM-encoded. */
   text(): Promise<string>;
 }
 
@@ -46,7 +49,15 @@ export interface PayPalOptions {
   readonly crypto?: CryptoPreference;
 }
 
-/** The only hosts a certificate is ever fetched from (live and sandbox, both API host names). */
+/**
+ * The only hosts a certificate is ever fetched from (live and sandbox, both API host names).
+ *
+ * @example
+ * ```ts
+ * import { PAYPAL_CERTIFICATE_HOSTS } from "hookguard";
+ * PAYPAL_CERTIFICATE_HOSTS.includes(new URL(certUrl).hostname);
+ * ```
+ */
 export const PAYPAL_CERTIFICATE_HOSTS: readonly string[] = Object.freeze(["api.paypal.com", "api.sandbox.paypal.com", "api-m.paypal.com", "api-m.sandbox.paypal.com"]);
 
 const H = {
@@ -59,7 +70,16 @@ const H = {
 const MAX_CERTIFICATE_CHARS = 64 * 1024;
 const MAX_CACHED = 16;
 
-/** `true` for `https://<allowlisted host>[:443]/…` with no credentials: the only URLs ever fetched. */
+/**
+ * `true` for `https://<allowlisted host>[:443]/…` with no credentials: the only URLs ever fetched.
+ *
+ * @example
+ * ```ts
+ * import { isPayPalCertificateUrl } from "hookguard";
+ * isPayPalCertificateUrl("https://api.paypal.com/v1/notifications/certs/CERT-1"); // true
+ * isPayPalCertificateUrl("https://paypal.example.com/cert.pem"); // false
+ * ```
+ */
 export function isPayPalCertificateUrl(url: string): boolean {
   let u: URL;
   try {

@@ -1,8 +1,13 @@
 /**
  * An idempotency store on PostgreSQL, shared by every process that receives the same
- * webhooks.
+ * webhooks. Takes the `pg` Pool (or PGlite, or any `query(text, values)` client) you
+ * already have; imports no driver.
  *
- * @module
+ * ```ts
+ * import { postgresStore, postgresSchema } from "hookguard/postgres";
+ * ```
+ *
+ * @module hookguard/postgres
  */
 import type { ClaimResult, IdempotencyStore, WatermarkResult } from "../store";
 import { durationMs, newToken } from "./validate";
@@ -13,7 +18,11 @@ import { durationMs, newToken } from "./validate";
  * driver wrapped to that shape.
  */
 export interface PostgresLikeClient {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /** Runs one parameterised statement (`$1`, `$2`, …) and resolves its result. */
+  query(text: string, values?: unknown[]): Promise<{
+    /** The rows the statement returned (`RETURNING …`), as objects keyed by column. */
+    rows: unknown[];
+  }>;
 }
 
 /** Options of {@link postgresStore}. */

@@ -1,8 +1,13 @@
 /**
  * An idempotency store on Redis (or any server speaking its protocol with Lua scripting:
  * Valkey, KeyDB, Dragonfly…), shared by every process that receives the same webhooks.
+ * Takes the ioredis or node-redis client you already have; imports neither.
  *
- * @module
+ * ```ts
+ * import { redisStore } from "hookguard/redis";
+ * ```
+ *
+ * @module hookguard/redis
  */
 import type { ClaimResult, IdempotencyStore, WatermarkResult } from "../store";
 import { durationMs, newToken } from "./validate";
@@ -14,7 +19,9 @@ type ScriptArg = string;
  * uses: `eval` / `evalsha` with the key count first.
  */
 export interface IoRedisLikeClient {
+  /** `EVAL script numKeys ...keys ...args`. */
   eval(script: string, numKeys: number, ...keysAndArgs: ScriptArg[]): Promise<unknown>;
+  /** `EVALSHA sha1 numKeys ...keys ...args`; rejects with `NOSCRIPT…` when Redis lost the script. */
   evalsha(sha1: string, numKeys: number, ...keysAndArgs: ScriptArg[]): Promise<unknown>;
 }
 
@@ -23,7 +30,9 @@ export interface IoRedisLikeClient {
  * that {@link redisStore} uses: `eval` / `evalSha` with `{ keys, arguments }`.
  */
 export interface NodeRedisLikeClient {
+  /** `EVAL`, with the keys and arguments in an options object. */
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** `EVALSHA`, with the keys and arguments in an options object. */
   evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
@@ -185,7 +194,10 @@ function unexpected(op: string, reply: unknown): Error {
  * const store = redisStore({ client, prefix: "myapp:webhooks:" });
  * ```
  */
-export function redisStore(options: RedisStoreOptions): IdempotencyStore & { advanceWatermark(key: string, value: number, options: { ttlMs: number }): Promise<WatermarkResult> } {
+export function redisStore(options: RedisStoreOptions): IdempotencyStore & {
+  /** The out-of-order guard's watermarks, under `<prefix>wm:<key>`; kept for `ttlMs`. */
+  advanceWatermark(key: string, value: number, options: { ttlMs: number }): Promise<WatermarkResult>;
+} {
   const { client, prefix = "hookguard:" } = options ?? ({} as RedisStoreOptions);
   if (typeof client !== "object" || client === null) {
     throw new TypeError("hookguard: redisStore() needs `client`: an ioredis client (new Redis(url)) or a connected node-redis client");

@@ -75,7 +75,22 @@ export interface ConformanceSummary {
   readonly durationMs: number;
 }
 
-/** A store broke one rule: `check` and `rule` name it, the message says what happened. */
+/**
+ * A store broke one rule: `check` and `rule` name it, the message says what happened. Thrown
+ * by {@link ConformanceCheck.run}; collected in {@link StoreConformanceError.errors}.
+ *
+ * @example
+ * ```ts
+ * import { conformanceChecks, StoreConformanceViolation } from "hookguard/testing";
+ *
+ * for (const check of conformanceChecks) {
+ *   await check.run(() => myStore(db)).catch((e) => {
+ *     if (e instanceof StoreConformanceViolation) console.error(e.check, e.rule, e.message);
+ *     else throw e;
+ *   });
+ * }
+ * ```
+ */
 export class StoreConformanceViolation extends Error {
   /** The id of the check that failed. */
   readonly check: string;
@@ -90,8 +105,24 @@ export class StoreConformanceViolation extends Error {
   }
 }
 
-/** Thrown by {@link runStoreConformance}: every rule the store broke, in `errors` and in the message. */
+/**
+ * Thrown by {@link runStoreConformance}: every rule the store broke, in `errors` and in the
+ * message.
+ *
+ * @example
+ * ```ts
+ * import { runStoreConformance, StoreConformanceError } from "hookguard/testing";
+ *
+ * try {
+ *   await runStoreConformance(() => myStore(db));
+ * } catch (e) {
+ *   if (e instanceof StoreConformanceError) console.error(e.failed); // ["concurrent-claims", …]
+ *   throw e;
+ * }
+ * ```
+ */
 export class StoreConformanceError extends AggregateError {
+  /** One violation per broken rule, each naming its check and rule. */
   declare readonly errors: StoreConformanceViolation[];
   /** The ids of the failed checks. */
   readonly failed: readonly string[];

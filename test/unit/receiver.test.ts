@@ -8,6 +8,7 @@ import {
   slack,
   stripe,
   type IdempotencyStore,
+  type JobProcessor,
   type WebhookError,
   type WebhookRequest,
 } from "../../src/index";
@@ -370,7 +371,7 @@ describe("background mode with a durable queue", () => {
 
 describe("a worker without the event's handler", () => {
   it("fails the attempt (to be retried or dead-lettered) instead of completing the job unhandled", async () => {
-    let processor: import("../../src/index").JobProcessor | undefined;
+    let processor: JobProcessor | undefined;
     const dead: string[] = [];
     const receiver = createWebhookReceiver({
       scheme,

@@ -15,7 +15,9 @@ export interface ReceiverLike {
 
 /** Where an adapter reports a misconfigured route or a failing handler. `console` fits. */
 export interface AdapterLogger {
+  /** A setup mistake, such as a body already parsed by a JSON parser (`body_not_raw`). */
   warn(message: string): void;
+  /** A handler that threw (Node adapters). */
   error(message: string): void;
 }
 
