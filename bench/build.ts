@@ -1,5 +1,6 @@
 // Bundles bench/subject.ts with tsup (esbuild underneath, as the package build does: ES2022,
-// platform-neutral, no keepNames) into a temporary folder, and imports it.
+// platform-neutral, no keepNames) into a temporary folder, and imports it: the hookguard
+// rows of the bench then run the code as shipped, not src/ as tsx compiles it.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,8 +25,13 @@ export async function buildSubject(): Promise<Subject> {
       clean: false,
       silent: true,
       config: false,
+      // .mjs: tsx, which runs the bench, re-transforms a .js file of unknown module type
+      // (minified, with its keepNames helper), which would undo the point of bundling.
+      outExtension: () => ({ js: ".mjs" }),
     });
-    return (await import(pathToFileURL(join(outDir, "subject.js")).href)) as Subject;
+    const subject = (await import(pathToFileURL(join(outDir, "subject.mjs")).href)) as Subject;
+    if (subject.verifyRequest.toString().includes("__name")) throw new Error("the bundle was re-transformed on import");
+    return subject;
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }

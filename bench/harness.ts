@@ -1,6 +1,12 @@
 // A small, careful measuring loop: warm-up, calibration to a fixed sample length, then
 // samples taken round-robin across the tasks of a group (so a burst of load from another
 // process on this shared machine lands on every task alike), and the median of them.
+//
+// Each sample records the wall time and the process's CPU time (user + system). µs/op and
+// the ratios use the wall clock, what a request waits for. The CPU time is kept alongside:
+// it also counts V8's helper threads (parallel and concurrent GC), so it charges allocation
+// more than the wall clock of an idle 2-core machine does, and it leaves out time spent
+// waiting for a core when the machine is busy.
 
 /** One thing to measure. `run` is called in a tight loop; a promise is awaited. */
 export interface Task {
@@ -14,14 +20,37 @@ export interface Task {
 
 export interface Measurement {
   readonly name: string;
-  /** Median nanoseconds per operation over the samples. */
+  /** Median wall-clock nanoseconds per operation over the samples. */
   readonly nsPerOp: number;
   readonly opsPerSecond: number;
+  /** Median process CPU nanoseconds per operation (all threads of the process). */
+  readonly cpuNsPerOp: number;
   /** Interquartile range of the per-sample ns/op over the median, in percent: how noisy the samples were. */
   readonly spreadPercent: number;
-  /** ns/op of each sample, in round order: sample i of every task of a group ran in the same round. */
+  /** Wall ns/op of each sample, in round order: sample i of every task of a group ran in the same round. */
   readonly perSample: readonly number[];
   readonly iterationsPerSample: number;
+}
+
+export interface HarnessOptions {
+  /** @default 15 */
+  readonly samples?: number;
+  /** Target length of one sample. @default 80 */
+  readonly sampleMs?: number;
+  /** Warm-up per task before calibration. @default 400 */
+  readonly warmupMs?: number;
+}
+
+/** Linear-interpolated quantile, q in [0, 1]. */
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  return sorted[lo]! + (sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!) * (at - lo);
+}
+
+export function median(values: readonly number[]): number {
+  return quantile(values, 0.5);
 }
 
 /**
@@ -34,15 +63,6 @@ export function ratio(m: Measurement, base: Measurement): number {
   return median(m.perSample.map((ns, i) => ns / base.perSample[i]!));
 }
 
-export interface HarnessOptions {
-  /** @default 15 */
-  readonly samples?: number;
-  /** Target length of one sample. @default 80 */
-  readonly sampleMs?: number;
-  /** Warm-up per task before calibration. @default 400 */
-  readonly warmupMs?: number;
-}
-
 const gc = (globalThis as { gc?: () => void }).gc;
 
 // Results land here so the optimiser cannot drop the work.
@@ -51,9 +71,15 @@ export function blackhole(): unknown {
   return sink;
 }
 
-async function loop(task: Task, iterations: number): Promise<number> {
+interface Elapsed {
+  readonly cpuNs: number;
+  readonly wallNs: number;
+}
+
+async function loop(task: Task, iterations: number): Promise<Elapsed> {
   const { run } = task;
-  const start = process.hrtime.bigint();
+  const wall = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   if (task.kind === "sync") {
     for (let i = 0; i < iterations; i++) {
       try {
@@ -71,19 +97,8 @@ async function loop(task: Task, iterations: number): Promise<number> {
       }
     }
   }
-  return Number(process.hrtime.bigint() - start);
-}
-
-/** Linear-interpolated quantile, q in [0, 1]. */
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * q;
-  const lo = Math.floor(at);
-  return sorted[lo]! + (sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!) * (at - lo);
-}
-
-export function median(values: readonly number[]): number {
-  return quantile(values, 0.5);
+  const used = process.cpuUsage(cpu);
+  return { cpuNs: (used.user + used.system) * 1000, wallNs: Number(process.hrtime.bigint() - wall) };
 }
 
 /** Measures a group of tasks against each other. */
@@ -98,30 +113,34 @@ export async function measure(tasks: readonly Task[], options: HarnessOptions = 
     let spent = 0;
     const deadline = warmupMs * 1e6;
     while (spent < deadline) {
-      spent += await loop(task, n);
+      spent += (await loop(task, n)).wallNs;
       if (spent < deadline / 8) n *= 2;
     }
-    const ns = (await loop(task, n)) / n;
+    const ns = (await loop(task, n)).wallNs / n;
     iterations.push(Math.max(16, Math.round((sampleMs * 1e6) / ns)));
   }
 
-  const perOp: number[][] = tasks.map(() => []);
+  const cpu: number[][] = tasks.map(() => []);
+  const wall: number[][] = tasks.map(() => []);
   for (let s = 0; s < samples; s++) {
     // Rotate the starting task so none always runs right after a gc() or first in a round.
     for (let k = 0; k < tasks.length; k++) {
       const i = (s + k) % tasks.length;
       gc?.();
-      perOp[i]!.push((await loop(tasks[i]!, iterations[i]!)) / iterations[i]!);
+      const { cpuNs, wallNs } = await loop(tasks[i]!, iterations[i]!);
+      cpu[i]!.push(cpuNs / iterations[i]!);
+      wall[i]!.push(wallNs / iterations[i]!);
     }
   }
 
   return tasks.map((task, i) => {
-    const values = perOp[i]!;
+    const values = wall[i]!;
     const nsPerOp = median(values);
     return {
       name: task.name,
       nsPerOp,
       opsPerSecond: 1e9 / nsPerOp,
+      cpuNsPerOp: median(cpu[i]!),
       spreadPercent: ((quantile(values, 0.75) - quantile(values, 0.25)) / nsPerOp) * 100,
       perSample: values,
       iterationsPerSample: iterations[i]!,

@@ -84,12 +84,28 @@ export function verificationError(failure: VerifyFailure, scheme: string): Webho
  * }
  * ```
  */
-export async function verifyWebhook<TPayload = unknown>(
+export function verifyWebhook<TPayload = unknown>(
   request: WebhookRequest,
   scheme: WebhookScheme<TPayload>,
   options?: VerifyOptions,
 ): Promise<VerifiedWebhook<TPayload>> {
-  const outcome = await verifyRequest(request, scheme, options);
+  let outcome: VerifyOutcome<TPayload> | PromiseLike<VerifyOutcome<TPayload>>;
+  try {
+    outcome = verifyRequest(request, scheme, options);
+  } catch (error) {
+    // A caller mistake (a bad `now` or tolerance) rejects, as it would from an async function.
+    return Promise.reject(error);
+  }
+  // node:crypto answers synchronously: settling without an `await` saves the async
+  // function's suspend and resume on every request (bench/: 3-9 % of a 1 KiB verify).
+  if (typeof (outcome as { then?: unknown }).then === "function") {
+    return Promise.resolve(outcome).then((o) => settle(o, scheme.name));
+  }
+  const settled = outcome as VerifyOutcome<TPayload>;
+  return settled.ok ? Promise.resolve(settled.webhook) : Promise.reject(verificationError(settled, scheme.name));
+}
+
+function settle<TPayload>(outcome: VerifyOutcome<TPayload>, scheme: string): VerifiedWebhook<TPayload> {
   if (outcome.ok) return outcome.webhook;
-  throw verificationError(outcome, scheme.name);
+  throw verificationError(outcome, scheme);
 }

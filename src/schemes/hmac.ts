@@ -141,7 +141,11 @@ export interface HmacSchemeOptions {
 export interface PresetOptions {
   /** The signing secret; several for rotation (any may match; the first signs). */
   readonly secret: string | readonly string[];
-  /** Accepted clock difference, both ways, in seconds (schemes that sign a timestamp). */
+  /**
+   * Accepted clock difference, both ways, in seconds (schemes that sign a timestamp);
+   * `Infinity` disables the check.
+   * @default the provider's window: 300 for most (Stripe, Standard Webhooks, Slack, …; see docs/providers.md)
+   */
   readonly toleranceSeconds?: number;
   /** Forces an implementation: `"web"` runs Web Crypto even on Node. @default node:crypto when available */
   readonly crypto?: CryptoPreference;

@@ -86,7 +86,9 @@ function parseModel(raw: string, unit: Unit): number | undefined {
     return Number.isNaN(ms) ? undefined : ms;
   }
   if (!/^[0-9]{1,16}$/.test(raw)) return undefined;
-  return Number(raw) * (unit === "s" ? 1000 : 1);
+  const ms = Number(raw) * (unit === "s" ? 1000 : 1);
+  // Past the largest Date, a timestamp cannot be represented: malformed too.
+  return ms <= 8.64e15 ? ms : undefined;
 }
 
 /** The code a changed timestamp must give, computed from its new value. */
