@@ -26,10 +26,20 @@ function isHeadersLike(h: WebhookHeaders): h is { get(name: string): string | nu
  * ```
  */
 export function readHeader(headers: WebhookHeaders, name: string): string | undefined {
+  return read(headers, name, true);
+}
+
+/** True when every own key of the record is in lower case (as Node's are). */
+function allLowerCase(headers: Readonly<Record<string, unknown>>): boolean {
+  for (const key in headers) if (key !== key.toLowerCase()) return false;
+  return true;
+}
+
+function read(headers: WebhookHeaders, name: string, mayHaveMixedCase: boolean): string | undefined {
   if (isHeadersLike(headers)) return headers.get(name) ?? undefined;
   // Own properties only: `constructor` or `__proto__` must not read Object.prototype.
   let value = Object.hasOwn(headers, name) ? headers[name] : undefined;
-  if (value === undefined) {
+  if (value === undefined && mayHaveMixedCase) {
     // Node lower-cases names already; a hand-written record may not.
     for (const key in headers) {
       if (key.length === name.length && key.toLowerCase() === name) {
@@ -42,4 +52,22 @@ export function readHeader(headers: WebhookHeaders, name: string): string | unde
   if (typeof value === "string") return value;
   if (Array.isArray(value)) return value.join(", ");
   return String(value);
+}
+
+/**
+ * A reader for one request's headers. A record whose keys are all lower case (Node's
+ * `IncomingHttpHeaders`) is found out on the first miss, once: later misses — schemes that
+ * look for alternative names, such as `svix-*` beside `webhook-*` — then cost one lookup,
+ * not a scan of every header each.
+ * @internal
+ */
+export function headerReader(headers: WebhookHeaders): (name: string) => string | undefined {
+  if (isHeadersLike(headers)) return (name) => headers.get(name) ?? undefined;
+  let mixedCase: boolean | undefined;
+  return (name) => {
+    const exact = read(headers, name, false);
+    if (exact !== undefined) return exact;
+    mixedCase ??= !allLowerCase(headers);
+    return mixedCase ? read(headers, name, true) : undefined;
+  };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { WebhookVerificationError } from "./errors";
-import { readHeader } from "./headers";
+import { headerReader } from "./headers";
 import { failureMessage } from "./internal/messages";
 import { assertTolerance } from "./internal/timestamp";
 import type { SchemeRequest, VerifiedWebhook, VerifyFailure, VerifyOptions, VerifyOutcome, WebhookRequest, WebhookScheme } from "./types";
@@ -44,7 +44,7 @@ export function verifyRequest<TPayload>(
   const headers = request.headers ?? {};
   const schemeRequest: SchemeRequest = {
     body,
-    header: (name) => readHeader(headers, name),
+    header: headerReader(headers),
     url: request.url,
     // The documented default, and the one signWebhook signs with: a URL-signed scheme
     // must see the same method on both sides when the caller leaves it out.

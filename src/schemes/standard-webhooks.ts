@@ -8,16 +8,26 @@
 import { buildHmacScheme, type PresetOptions } from "./hmac";
 import type { SchemeRequest, WebhookScheme } from "../types";
 
-const UNBRANDED = "webhook-";
-
 // Svix-branded senders write svix-*; when a request carries both sets, the svix SDK reads
 // svix-* and so do we, header by header, so both verify the same bytes.
+// The names are fixed, so they are built once, not per request.
+const SVIX_NAME: Readonly<Record<string, string>> = {
+  "webhook-id": "svix-id",
+  "webhook-timestamp": "svix-timestamp",
+  "webhook-signature": "svix-signature",
+};
+
 function preferSvixHeaders(req: SchemeRequest): SchemeRequest {
+  // Most senders write only webhook-*: one lookup tells, and the request is used as it is.
+  if (req.header("svix-signature") === undefined && req.header("svix-id") === undefined && req.header("svix-timestamp") === undefined) return req;
   return {
     body: req.body,
     url: req.url,
     method: req.method,
-    header: (name) => (name.startsWith(UNBRANDED) ? (req.header(`svix-${name.slice(UNBRANDED.length)}`) ?? req.header(name)) : req.header(name)),
+    header: (name) => {
+      const svix = SVIX_NAME[name];
+      return (svix === undefined ? undefined : req.header(svix)) ?? req.header(name);
+    },
   };
 }
 
