@@ -376,19 +376,36 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     }
   }
 
+  // When each live claim was made (monotonic ms), so `finish` knows how long its lease lasts.
+  const claimedAt = new Map<string, number>();
+
   async function finish(key: string, token: string, event: VerifiedWebhook<unknown>): Promise<void> {
-    try {
-      if (!(await store.complete(key, token, { ttlMs }))) {
-        await report("lease_lost", `the handlers finished after the ${leaseMs} ms lease expired: another delivery may have run them too (raise leaseMs)`, event);
+    // Until this claim's lease runs out nobody else can claim the event, so a store blip
+    // is waited out: answering 2xx with the event unmarked would let its next duplicate,
+    // after the lease, run the handlers again.
+    const deadline = (claimedAt.get(token) ?? performance.now()) + leaseMs;
+    claimedAt.delete(token);
+    for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
+      try {
+        if (!(await store.complete(key, token, { ttlMs }))) {
+          await report("lease_lost", `the handlers finished after the ${leaseMs} ms lease expired: another delivery may have run them too (raise leaseMs)`, event);
+        }
+        return;
+      } catch (e) {
+        if (performance.now() + wait < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        // The work is done; answering 2xx stops the provider's retries. Only a duplicate
+        // that arrives now that the lease is over could run it again.
+        await report("store_unavailable", "the handlers succeeded but marking the event done failed for as long as the lease lasted", event, e);
+        return;
       }
-    } catch (e) {
-      // The work is done; answering 2xx stops the provider's retries. Only a duplicate that
-      // arrives after the lease expires could run it again.
-      await report("store_unavailable", "the handlers succeeded but marking the event done failed", event, e);
     }
   }
 
   async function abandon(key: string, token: string, event: VerifiedWebhook<unknown>): Promise<void> {
+    claimedAt.delete(token);
     try {
       await store.release(key, token);
     } catch (e) {
@@ -533,7 +550,9 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       const key = `${namespace}:${id}`;
       let claim;
       try {
+        const at = performance.now();
         claim = await store.claim(key, { leaseMs });
+        if (claim.status === "claimed") claimedAt.set(claim.token, at);
       } catch (e) {
         // Fail closed: never handle an event we could not claim.
         await report("store_unavailable", "claiming the event failed; answered 503 so the provider retries", event, e);

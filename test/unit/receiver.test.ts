@@ -128,12 +128,37 @@ describe("createWebhookReceiver", () => {
     expect(errors[0]!.code).toBe("store_unavailable");
   });
 
-  it("still acknowledges work that succeeded when only marking it done fails, and reports it", async () => {
+  it("retries marking the event done through a store blip, so a later duplicate is not run again", async () => {
+    // The chaos suite's finding: answering 200 with the event unmarked let the next
+    // duplicate, once the lease expired, run the handlers a second time.
+    const inner = memoryStore();
+    let downUntil = 0;
+    const store: IdempotencyStore = {
+      claim: (k, o) => inner.claim(k, o),
+      complete: (k, t, o) => (Date.now() < downUntil ? Promise.reject(new Error("ECONNRESET")) : inner.complete(k, t, o)),
+      release: (k, t) => inner.release(k, t),
+    };
+    const runs = vi.fn();
+    const receiver = createWebhookReceiver({ scheme, store, leaseMs: 100 }).onAny(runs).onError(() => {});
+    const req = await delivery({ id: "evt_blip", type: "x" });
+    downUntil = Date.now() + 30;
+    expect((await receiver.receive(req)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 150));
+    const again = await receiver.receive(req);
+    expect(JSON.parse(again.body).status).toBe("duplicate");
+    expect(runs).toHaveBeenCalledTimes(1);
+  });
+
+  it("still acknowledges work that succeeded when marking it done fails for the whole lease, and reports it", async () => {
     const inner = memoryStore();
     const errors: string[] = [];
     const store: IdempotencyStore = { claim: (k, o) => inner.claim(k, o), complete: () => Promise.reject(new Error("lost connection")), release: (k, t) => inner.release(k, t) };
-    const receiver = createWebhookReceiver({ scheme, store }).onAny(() => {}).onError((e) => void errors.push(e.code));
+    const receiver = createWebhookReceiver({ scheme, store, leaseMs: 200 }).onAny(() => {}).onError((e) => void errors.push(e.code));
+    const started = Date.now();
     expect((await receiver.receive(await delivery({ id: "evt_c", type: "x" }))).status).toBe(200);
+    // It kept trying while the lease still protected the claim, and no longer.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect(Date.now() - started).toBeLessThan(2000);
     expect(errors).toEqual(["store_unavailable"]);
   });
 
