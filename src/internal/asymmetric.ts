@@ -5,8 +5,8 @@
 // strict DER decoder — node:crypto's DER parser and a hand-written Web one could otherwise
 // disagree about a malformed signature.
 import type { KeyObject, webcrypto } from "node:crypto";
-import { nodeCrypto } from "./crypto";
-import { base64ToBytes, utf8Encode } from "./encoding";
+import { concat, nodeCrypto } from "./crypto";
+import { base64ToBytes } from "./encoding";
 
 type CryptoKey = webcrypto.CryptoKey;
 type SubtleCrypto = webcrypto.SubtleCrypto;
@@ -42,18 +42,6 @@ function subtle(): SubtleCrypto {
   return s;
 }
 
-function concat(parts: Parts): Uint8Array {
-  const chunks = parts.map((p) => (typeof p === "string" ? utf8Encode(p) : p));
-  let total = 0;
-  for (const c of chunks) total += c.byteLength;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
-}
 
 function join(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.byteLength + b.byteLength);

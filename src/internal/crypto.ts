@@ -58,7 +58,8 @@ export function resolveCrypto(preference: CryptoPreference): "node" | "web" {
 
 const webHashName: Readonly<Record<HmacAlgorithm, string>> = { sha1: "SHA-1", sha256: "SHA-256", sha512: "SHA-512" };
 
-function concat(parts: readonly (string | Uint8Array)[]): Uint8Array {
+/** The parts as one byte array (strings as UTF-8), for APIs that take a single buffer. */
+export function concat(parts: readonly (string | Uint8Array)[]): Uint8Array {
   const chunks = parts.map((p) => (typeof p === "string" ? utf8Encode(p) : p));
   let total = 0;
   for (const c of chunks) total += c.byteLength;
