@@ -5,6 +5,7 @@
 //   npm run bench -- --write      also write them into docs/benchmarks.md
 //   npm run bench -- --quick      fewer, shorter samples (a smoke run; numbers are rougher)
 //   npm run bench -- --only=stripe,github
+//   npm run bench -- --only=stores        (or providers): the store or provider tables alone
 import { Buffer } from "node:buffer";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
@@ -357,3 +358,17 @@ function updateDoc(doc: string, report: string): string {
 }
 
 await main();
+
+// The other benches of the same run: the idempotency stores (claim + complete per event,
+// round trips counted) and one provider scheme of each family against its official SDK.
+// --only=stores / --only=providers run just those; --only=<scheme> skips them.
+if (!only || only.includes("stores")) {
+  const { benchStores, formatStoreBench } = await import("./stores");
+  console.log("\n## Idempotency stores: claim + complete per event\n");
+  console.log(formatStoreBench(await benchStores({ harness, throughputMs: quick ? 500 : 2_000 })));
+}
+if (!only || only.includes("providers")) {
+  const { benchProviders, formatProviderRows } = await import("./providers");
+  console.log("\n## One scheme of each family against its official SDK\n");
+  console.log(formatProviderRows(await benchProviders(harness)));
+}
