@@ -40,13 +40,29 @@ async function readWhole(stream: ReadableStream<Uint8Array>, maxBodyBytes: numbe
  */
 export function readWebBody(request: Request, maxBodyBytes: number): RawBody | Promise<RawBody> {
   if (request.bodyUsed) return { ok: false, reason: "not_raw", detail: "request.bodyUsed is true: something already read the body" };
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    const length = Number(declared);
+    if (length > maxBodyBytes) {
+      request.body?.cancel().catch(noop);
+      return TOO_LARGE;
+    }
+    // A declared length within the limit cannot be exceeded (HTTP framing ends the body
+    // there), so the runtime's own whole-body read is safe — and servers such as
+    // @hono/node-server answer it straight from the socket, without building a stream
+    // (measured: 3× the requests per second of reading request.body).
+    if (Number.isSafeInteger(length) && length >= 0) {
+      return request.arrayBuffer().then(
+        (buffer): RawBody => (buffer.byteLength > maxBodyBytes ? TOO_LARGE : { ok: true, body: new Uint8Array(buffer) }),
+        (error: unknown): RawBody => {
+          if (request.body?.locked) return { ok: false, reason: "not_raw", detail: "request.body is locked: another reader is consuming it" };
+          throw error;
+        },
+      );
+    }
+  }
   const stream = request.body;
   if (stream === null) return EMPTY;
   if (stream.locked) return { ok: false, reason: "not_raw", detail: "request.body is locked: another reader is consuming it" };
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBodyBytes) {
-    stream.cancel().catch(noop);
-    return TOO_LARGE;
-  }
   return readWhole(stream, maxBodyBytes);
 }

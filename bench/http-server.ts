@@ -1,0 +1,202 @@
+// One server of the HTTP bench, in its own process so the load generator (bench/http.ts)
+// does not share its event loop. Listens on 127.0.0.1, an ephemeral port, and prints the
+// port on stdout once listening.
+//
+//   node --import tsx bench/http-server.ts <node|express|fastify|hono> <bare|limit|stripe-sdk|hookguard>
+//
+// Every variant answers POST /webhooks/stripe:
+//   bare        read the raw body, answer 200: no verification (the floor)
+//   limit       hand-written node:crypto: createHmac with a KeyObject prepared once,
+//               timingSafeEqual, JSON.parse (bench/raw.ts's rawStripe)
+//   stripe-sdk  new Stripe("sk_test_x").webhooks.constructEvent
+//   hookguard   handleWebhooks(createWebhookReceiver({ scheme: stripe({ secret }) })), default
+//               memory store, a handler registered for the event type. The load generator
+//               cycles through a pool of pre-signed events, so `idempotencyKey` makes each
+//               request's key unique (event id + a sequence number): every request is a new
+//               claim in the store, verified, dispatched and marked done, never a "duplicate".
+// hookguard comes from the bundle bench/http.ts builds the way tsup ships the package (its
+// folder in HOOKGUARD_HTTP_BUNDLE), so the server runs the code users run; without that
+// variable, from src/ through tsx (which wraps every closure in a naming helper: slower).
+//
+// A verified request is answered 200 `{"status":"processed"}` (what hookguard answers), a
+// request that does not verify 401 (as hookguard does). On SIGTERM the server prints
+// `processed=<n>`, the requests it verified (the hookguard handler's calls), and exits.
+import { Buffer } from "node:buffer";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import express from "express";
+import Fastify from "fastify";
+import { Hono } from "hono";
+import Stripe from "stripe";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type * as ExpressAdapter from "../src/adapters/express";
+import type * as FastifyAdapter from "../src/adapters/fastify";
+import type * as FetchAdapter from "../src/adapters/fetch";
+import type * as NodeAdapter from "../src/adapters/node";
+import type * as Index from "../src/index";
+import { STRIPE_SECRET } from "./fixtures";
+import { rawStripe } from "./raw";
+
+export const FRAMEWORKS = ["node", "express", "fastify", "hono"] as const;
+export const VARIANTS = ["bare", "limit", "stripe-sdk", "hookguard"] as const;
+export type Framework = (typeof FRAMEWORKS)[number];
+export type Variant = (typeof VARIANTS)[number];
+export const PATH = "/webhooks/stripe";
+export const EVENT_TYPE = "invoice.paid";
+
+const OK_BODY = JSON.stringify({ status: "processed" });
+const BAD_BODY = JSON.stringify({ error: "signature_mismatch" });
+const JSON_HEADERS = { "content-type": "application/json" } as const;
+
+/** Verifies a Stripe request; returns the parsed event, or undefined if it does not verify. */
+type Check = (body: Buffer, signature: string | undefined) => unknown;
+
+function checker(variant: "limit" | "stripe-sdk"): Check {
+  if (variant === "limit") {
+    const raw = rawStripe(STRIPE_SECRET);
+    return (body, signature) => raw(body, { "stripe-signature": signature });
+  }
+  const client = new Stripe("sk_test_x");
+  return (body, signature) => {
+    if (signature === undefined) return undefined;
+    try {
+      return client.webhooks.constructEvent(body, signature, STRIPE_SECRET);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+let processed = 0;
+
+interface Hookguard {
+  readonly index: typeof Index;
+  readonly node: typeof NodeAdapter;
+  readonly express: typeof ExpressAdapter;
+  readonly fastify: typeof FastifyAdapter;
+  readonly fetch: typeof FetchAdapter;
+}
+
+async function loadHookguard(): Promise<Hookguard> {
+  const dir = process.env.HOOKGUARD_HTTP_BUNDLE;
+  if (dir === undefined || dir === "") {
+    return { index: await import("../src/index"), node: await import("../src/adapters/node"), express: await import("../src/adapters/express"), fastify: await import("../src/adapters/fastify"), fetch: await import("../src/adapters/fetch") };
+  }
+  const from = async <T>(name: string) => (await import(pathToFileURL(join(dir, `${name}.mjs`)).href)) as T;
+  const hg: Hookguard = { index: await from("index"), node: await from("node"), express: await from("express"), fastify: await from("fastify"), fetch: await from("fetch") };
+  if (hg.index.createWebhookReceiver.toString().includes("__name")) throw new Error("the hookguard bundle was re-transformed on import");
+  return hg;
+}
+
+function receiver({ index: { createWebhookReceiver, stripe } }: Hookguard) {
+  let seq = 0;
+  const r = createWebhookReceiver({ scheme: stripe({ secret: STRIPE_SECRET }), idempotencyKey: (event) => `${event.id}/${seq++}` });
+  r.on(EVENT_TYPE, () => {
+    processed++;
+  });
+  return r;
+}
+
+function verified(check: Check | undefined, body: Buffer, signature: string | string[] | undefined | null): boolean {
+  if (check === undefined) return true;
+  if (check(body, typeof signature === "string" ? signature : undefined) === undefined) return false;
+  processed++;
+  return true;
+}
+
+/** Reads a Node request's body by hand: what the bare / limit / SDK servers on Node and Express do. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function nodeHandler(variant: Exclude<Variant, "hookguard">): (req: IncomingMessage, res: ServerResponse) => void {
+  const check = variant === "bare" ? undefined : checker(variant as "limit" | "stripe-sdk");
+  return (req, res) => {
+    readBody(req).then(
+      (body) => {
+        if (verified(check, body, req.headers["stripe-signature"])) res.writeHead(200, JSON_HEADERS).end(OK_BODY);
+        else res.writeHead(401, JSON_HEADERS).end(BAD_BODY);
+      },
+      () => res.destroy(),
+    );
+  };
+}
+
+async function start(framework: Framework, variant: Variant): Promise<number> {
+  const host = "127.0.0.1";
+  const hg = variant === "hookguard" ? await loadHookguard() : undefined;
+  switch (framework) {
+    case "node": {
+      const server = createServer(hg ? hg.node.handleWebhooks(receiver(hg)) : nodeHandler(variant as Exclude<Variant, "hookguard">));
+      await new Promise<void>((resolve) => server.listen(0, host, resolve));
+      return (server.address() as AddressInfo).port;
+    }
+    case "express": {
+      const app = express();
+      if (hg) app.post(PATH, hg.express.handleWebhooks(receiver(hg)));
+      else app.post(PATH, nodeHandler(variant as Exclude<Variant, "hookguard">));
+      const server = app.listen(0, host);
+      await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
+      return (server.address() as AddressInfo).port;
+    }
+    case "fastify": {
+      const app = Fastify({ logger: false });
+      if (hg) {
+        await app.register(hg.fastify.handleWebhooks(receiver(hg)), { path: PATH });
+      } else {
+        const check = variant === "bare" ? undefined : checker(variant as "limit" | "stripe-sdk");
+        await app.register(async (scope) => {
+          scope.removeAllContentTypeParsers();
+          scope.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+          scope.post(PATH, async (request, reply) => {
+            if (verified(check, request.body as Buffer, request.headers["stripe-signature"])) return reply.code(200).headers(JSON_HEADERS).send(OK_BODY);
+            return reply.code(401).headers(JSON_HEADERS).send(BAD_BODY);
+          });
+        });
+      }
+      await app.listen({ port: 0, host });
+      return (app.server.address() as AddressInfo).port;
+    }
+    case "hono": {
+      const app = new Hono();
+      if (hg) {
+        const webhooks = hg.fetch.handleWebhooks(receiver(hg));
+        app.post(PATH, (c) => webhooks(c.req.raw));
+      } else {
+        const check = variant === "bare" ? undefined : checker(variant as "limit" | "stripe-sdk");
+        app.post(PATH, async (c) => {
+          const body = Buffer.from(await c.req.raw.arrayBuffer());
+          if (verified(check, body, c.req.raw.headers.get("stripe-signature"))) return new Response(OK_BODY, { status: 200, headers: JSON_HEADERS });
+          return new Response(BAD_BODY, { status: 401, headers: JSON_HEADERS });
+        });
+      }
+      return new Promise<number>((resolve) => {
+        serve({ fetch: app.fetch, port: 0, hostname: host }, (info) => resolve(info.port));
+      });
+    }
+  }
+}
+
+function isOneOf<T extends string>(list: readonly T[], value: string | undefined): value is T {
+  return value !== undefined && (list as readonly string[]).includes(value);
+}
+
+const [framework, variant] = process.argv.slice(2);
+if (process.argv[1]?.endsWith("http-server.ts")) {
+  if (!isOneOf(FRAMEWORKS, framework) || !isOneOf(VARIANTS, variant)) {
+    console.error(`usage: node --import tsx bench/http-server.ts <${FRAMEWORKS.join("|")}> <${VARIANTS.join("|")}>`);
+    process.exit(2);
+  }
+  // The parent kills us with SIGTERM; also leave if it goes away without doing so.
+  process.on("SIGTERM", () => process.stdout.write(`processed=${processed}\n`, () => process.exit(0)));
+  process.stdin.on("end", () => process.exit(0)).resume();
+  const port = await start(framework, variant);
+  process.stdout.write(`${port}\n`);
+}

@@ -1,0 +1,285 @@
+// HTTP bench: whole requests over loopback, for each framework (Node http, Express 5,
+// Fastify, Hono on @hono/node-server) and four servers each — bare (read the body, answer
+// 200: the floor), the raw limit (hand-written node:crypto), the Stripe SDK's
+// constructEvent, and hookguard's handleWebhooks with the default memory store. Each
+// server runs in its own process (bench/http-server.ts); autocannon drives it from this one.
+//
+// Requests: before each server's run, a pool of 4,096 1 KiB Stripe events, each with its
+// own id, is signed with stripe.webhooks.generateTestHeaderString (fresh timestamps), and
+// autocannon cycles through it with the requests prebuilt (signing or building per
+// request in setupRequest made the load generator, not the server, the bottleneck on a
+// 2-core machine). The pool repeats within a run, so the hookguard server keys each claim
+// by event id + a sequence number (`idempotencyKey`): every request is verified, claimed
+// in the default memory store, dispatched and marked done, never answered "duplicate".
+// All four servers of a framework get the same requests. Each server counts the requests
+// it verified and prints the count when stopped: the run fails if it is short of the 2xx
+// answers autocannon saw.
+//
+//   npx tsx bench/http.ts                      the full run (about 2 minutes)
+//   npx tsx bench/http.ts --only=node,hono     some frameworks
+//   npx tsx bench/http.ts --duration=2         shorter runs (a smoke run)
+import type { Buffer } from "node:buffer";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+// @ts-expect-error -- autocannon ships no types
+import autocannonUntyped from "autocannon";
+import Stripe from "stripe";
+import { build } from "tsup";
+import { STRIPE_SECRET, jsonEvent } from "./fixtures";
+import { EVENT_TYPE, FRAMEWORKS, PATH, VARIANTS, type Framework, type Variant } from "./http-server";
+
+export interface HttpBenchOptions {
+  /** Frameworks to run; all four by default. */
+  readonly frameworks?: readonly Framework[];
+  /** Concurrent connections. @default 10 */
+  readonly connections?: number;
+  /** Measured seconds per server. @default 5 */
+  readonly durationS?: number;
+  /** Warm-up seconds per server, not measured. @default 1 */
+  readonly warmupS?: number;
+  /** Called after each server's run, e.g. to print progress. */
+  readonly onResult?: (row: HttpBenchRow) => void;
+}
+
+export interface HttpBenchRow {
+  readonly framework: Framework;
+  readonly variant: Variant;
+  readonly reqPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  /** Non-2xx answers, connection errors and timeouts. */
+  readonly failures: number;
+  /** Requests the server verified (warm-up and checks included); `undefined` for bare. */
+  readonly verified: number | undefined;
+}
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+interface AutocannonOptions {
+  url: string;
+  connections: number;
+  duration: number;
+  pipelining: number;
+  requests: { method: string; path: string; headers: Record<string, string>; body: string }[];
+}
+const autocannon = autocannonUntyped as (opts: AutocannonOptions) => Promise<AutocannonResult>;
+
+const SERVER = fileURLToPath(new URL("./http-server.ts", import.meta.url));
+const BODY_BYTES = 1024;
+const POOL = 4096;
+const stripeClient = new Stripe("sk_test_x");
+
+// A 1 KiB event whose id is a fixed-width placeholder, replaced per request.
+const ID_DIGITS = 12;
+const PLACEHOLDER = `evt_http${"#".repeat(ID_DIGITS)}`;
+const template = jsonEvent(BODY_BYTES, { id: PLACEHOLDER, object: "event", type: EVENT_TYPE, api_version: "2024-06-20", created: 1_700_000_000 }).toString("utf8");
+const at = template.indexOf(PLACEHOLDER);
+const prefix = template.slice(0, at + "evt_http".length);
+const suffix = template.slice(at + PLACEHOLDER.length);
+let nextId = 0;
+
+/** A fresh body with an id never sent before, and its headers signed now. */
+function signedRequest(secret = STRIPE_SECRET): { body: string; headers: Record<string, string> } {
+  const body = `${prefix}${String(nextId++).padStart(ID_DIGITS, "0")}${suffix}`;
+  const signature = stripeClient.webhooks.generateTestHeaderString({ payload: body, secret });
+  return { body, headers: { "content-type": "application/json", "stripe-signature": signature } };
+}
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Everything the server printed on stdout. */
+  readonly output: () => string;
+}
+
+/**
+ * Bundles hookguard's entry points the way tsup.config.ts ships them (ES2022, neutral, split,
+ * no keepNames) into a temporary folder, as .mjs so tsx leaves them alone on import.
+ */
+async function bundleHookguard(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), "hookguard-http-bench-"));
+  const src = (path: string) => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
+  await build({
+    entry: { index: src("index.ts"), node: src("adapters/node.ts"), express: src("adapters/express.ts"), fastify: src("adapters/fastify.ts"), fetch: src("adapters/fetch.ts") },
+    format: ["esm"],
+    outDir,
+    target: "es2022",
+    platform: "neutral",
+    splitting: true,
+    treeshake: true,
+    dts: false,
+    sourcemap: false,
+    clean: false,
+    silent: true,
+    config: false,
+    external: ["express", "fastify", "ioredis", "redis", "pg", "bullmq", "node:crypto", "node:http", "node:stream"],
+    outExtension: () => ({ js: ".mjs" }),
+  });
+  return outDir;
+}
+
+async function startServer(framework: Framework, variant: Variant, bundle: string): Promise<Server> {
+  const child = spawn(process.execPath, ["--import", "tsx", SERVER, framework, variant], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, HOOKGUARD_HTTP_BUNDLE: bundle } });
+  let out = "";
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${framework}/${variant}: the server printed no port within 20 s`)), 20_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+      const line = out.split("\n")[0]!;
+      if (out.includes("\n")) {
+        clearTimeout(timer);
+        const n = Number(line);
+        if (Number.isInteger(n) && n > 0) resolve(n);
+        else reject(new Error(`${framework}/${variant}: unexpected server output ${JSON.stringify(line)}`));
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${framework}/${variant}: the server exited (${code}) before listening`));
+    });
+  });
+  return { child, port, output: () => out };
+}
+
+/** Stops the server; resolves to the count of requests it verified, if it said. */
+async function stopServer({ child, output }: Server): Promise<number | undefined> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+    await closed;
+    clearTimeout(timer);
+  }
+  const m = /processed=(\d+)/.exec(output());
+  return m ? Number(m[1]) : undefined;
+}
+
+async function post(port: number, request: { body: string; headers: Record<string, string> }): Promise<{ status: number; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${PATH}`, { method: "POST", body: request.body, headers: request.headers });
+  return { status: res.status, text: await res.text() };
+}
+
+/** Proves the server does the work before it is timed: a valid request is processed, a forged one refused. */
+async function check(framework: Framework, variant: Variant, port: number): Promise<void> {
+  const label = `${framework}/${variant}`;
+  const valid = signedRequest();
+  const first = await post(port, valid);
+  if (first.status !== 200 || !first.text.includes('"processed"')) throw new Error(`${label}: a valid request got ${first.status} ${first.text}`);
+  if (variant === "bare") return;
+  const forged = await post(port, signedRequest("whsec_not_the_secret"));
+  if (forged.status !== 401) throw new Error(`${label}: a forged request got ${forged.status} ${forged.text}`);
+}
+
+function pool(): AutocannonOptions["requests"] {
+  return Array.from({ length: POOL }, () => ({ method: "POST", path: PATH, ...signedRequest() }));
+}
+
+async function load(port: number, connections: number, durationS: number, requests: AutocannonOptions["requests"]): Promise<AutocannonResult> {
+  return autocannon({ url: `http://127.0.0.1:${port}`, connections, duration: durationS, pipelining: 1, requests });
+}
+
+/** Runs every framework × variant, one server process at a time, and kills each after its run. */
+export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBenchRow[]> {
+  const { frameworks = FRAMEWORKS, connections = 10, durationS = 5, warmupS = 1, onResult } = options;
+  const rows: HttpBenchRow[] = [];
+  const bundle = await bundleHookguard();
+  try {
+    for (const framework of frameworks) {
+      for (const variant of VARIANTS) {
+        const server = await startServer(framework, variant, bundle);
+        let warm: AutocannonResult;
+        let r: AutocannonResult;
+        let verified: number | undefined;
+        try {
+          await check(framework, variant, server.port);
+          const requests = pool();
+          warm = await load(server.port, connections, warmupS, requests);
+          r = await load(server.port, connections, durationS, requests);
+        } finally {
+          verified = await stopServer(server);
+        }
+        const ok2xx = warm.requests.total - warm.non2xx + r.requests.total - r.non2xx + 1;
+        if (variant !== "bare" && (verified === undefined || verified < ok2xx)) {
+          throw new Error(`${framework}/${variant}: the server verified ${verified} requests but answered ${ok2xx} with 2xx`);
+        }
+        const row: HttpBenchRow = {
+          framework,
+          variant,
+          reqPerSec: r.requests.average,
+          p50Ms: r.latency.p50,
+          p99Ms: r.latency.p99,
+          requests: r.requests.total,
+          failures: r.non2xx + r.errors + r.timeouts,
+          verified: variant === "bare" ? undefined : verified,
+        };
+        rows.push(row);
+        onResult?.(row);
+      }
+    }
+  } finally {
+    rmSync(bundle, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+const FRAMEWORK_TITLE: Record<Framework, string> = { node: "Node http", express: "Express 5", fastify: "Fastify 5", hono: "Hono (node-server)" };
+const VARIANT_TITLE: Record<Variant, string> = { bare: "bare (no verification)", limit: "raw limit (node:crypto by hand)", "stripe-sdk": "stripe constructEvent", hookguard: "hookguard handleWebhooks" };
+/** hookguard's req/s must reach this fraction of the raw limit's, in every framework. */
+export const HTTP_TARGET = 0.95;
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** The results as a Markdown table, then the ratios and targets per framework. */
+export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
+  const head = ["framework", "server", "req/s", "p50 ms", "p99 ms", "requests", "failures"];
+  const body = rows.map((r) => [FRAMEWORK_TITLE[r.framework], VARIANT_TITLE[r.variant], fmt(r.reqPerSec), fmt(r.p50Ms), fmt(r.p99Ms), fmt(r.requests), fmt(r.failures)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const right = [false, false, true, true, true, true, true];
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`;
+  const rule = `|${widths.map((w, i) => (right[i] ? `${"-".repeat(w + 1)}:` : `:${"-".repeat(w + 1)}`)).join("|")}|`;
+  const out = [line(head), rule, ...body.map(line), ""];
+  out.push("| framework | hookguard ÷ raw limit (req/s) | hookguard ÷ stripe constructEvent (req/s) | hookguard ÷ bare (req/s) |", "|:--|--:|--:|--:|");
+  const targets: string[] = [];
+  for (const framework of FRAMEWORKS) {
+    const of = (v: Variant) => rows.find((r) => r.framework === framework && r.variant === v);
+    const hg = of("hookguard");
+    const limit = of("limit");
+    const sdk = of("stripe-sdk");
+    const bare = of("bare");
+    if (!hg || !limit || !sdk || !bare) continue;
+    const vsLimit = hg.reqPerSec / limit.reqPerSec;
+    const vsSdk = hg.reqPerSec / sdk.reqPerSec;
+    out.push(`| ${FRAMEWORK_TITLE[framework]} | ${vsLimit.toFixed(2)}× | ${vsSdk.toFixed(2)}× | ${(hg.reqPerSec / bare.reqPerSec).toFixed(2)}× |`);
+    targets.push(`- ${vsLimit >= HTTP_TARGET ? "met" : "MISSED"}: ${FRAMEWORK_TITLE[framework]} hookguard at ${vsLimit.toFixed(2)}× the raw limit's req/s (target ≥ ${HTTP_TARGET}×)`);
+    targets.push(`- ${vsSdk > 1 ? "met" : "MISSED"}: ${FRAMEWORK_TITLE[framework]} hookguard at ${vsSdk.toFixed(2)}× stripe constructEvent's req/s (target > 1×)`);
+    const failed = [bare, limit, sdk, hg].filter((r) => r.failures > 0);
+    if (failed.length > 0) targets.push(`- WARNING: ${FRAMEWORK_TITLE[framework]}: ${failed.map((r) => `${r.variant} had ${r.failures} failed requests`).join(", ")}`);
+  }
+  out.push("", ...targets);
+  return out.join("\n");
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+  const duration = args.find((a) => a.startsWith("--duration="))?.slice("--duration=".length);
+  const frameworks = only ? FRAMEWORKS.filter((f) => only.includes(f)) : FRAMEWORKS;
+  console.log(`HTTP bench: ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, loopback, 10 connections, ${duration ?? 5} s per server after 1 s warm-up, 1 KiB bodies\n`);
+  const rows = await benchHttp({
+    frameworks,
+    durationS: duration === undefined ? 5 : Number(duration),
+    onResult: (r) => console.error(`  ${r.framework}/${r.variant}: ${fmt(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms, ${r.failures} failures`),
+  });
+  console.log(formatHttpBench(rows));
+}
