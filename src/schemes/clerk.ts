@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { buildHmacScheme, type PresetOptions } from "./hmac";
+import type { PresetOptions } from "./hmac";
+import { standardWebhooksScheme } from "./standard-webhooks";
 import type { WebhookScheme } from "../types";
 
 /** Options of {@link clerk}. */
@@ -29,19 +30,5 @@ export type ClerkOptions = PresetOptions;
  * ```
  */
 export function clerk<TPayload = Record<string, unknown>>(options: ClerkOptions): WebhookScheme<TPayload> {
-  return buildHmacScheme<TPayload>(
-    {
-      name: "clerk",
-      secret: options?.secret,
-      secretFormat: "whsec-base64",
-      toleranceSeconds: options?.toleranceSeconds,
-      crypto: options?.crypto,
-      signature: { header: "svix-signature", encoding: "base64", list: { separator: " ", prefix: "v1," } },
-      timestamp: { header: "svix-timestamp", unit: "s" },
-      id: { header: "svix-id" },
-      type: { body: "type" },
-      signedContent: "{id}.{timestamp}.{body}",
-    },
-    "clerk()",
-  );
+  return standardWebhooksScheme<TPayload>("clerk", options, "clerk()", (n) => `svix-${n}`);
 }

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { buildHmacScheme, type PresetOptions } from "./hmac";
+import type { PresetOptions } from "./hmac";
+import { standardWebhooksScheme } from "./standard-webhooks";
 import type { WebhookScheme } from "../types";
 
 /** Options of {@link resend}. */
@@ -29,19 +30,5 @@ export type ResendOptions = PresetOptions;
  * ```
  */
 export function resend<TPayload = Record<string, unknown>>(options: ResendOptions): WebhookScheme<TPayload> {
-  return buildHmacScheme<TPayload>(
-    {
-      name: "resend",
-      secret: options?.secret,
-      secretFormat: "whsec-base64",
-      toleranceSeconds: options?.toleranceSeconds,
-      crypto: options?.crypto,
-      signature: { header: ["svix-signature", "webhook-signature"], encoding: "base64", list: { separator: " ", prefix: "v1," } },
-      timestamp: { header: ["svix-timestamp", "webhook-timestamp"], unit: "s" },
-      id: { header: ["svix-id", "webhook-id"] },
-      type: { body: "type" },
-      signedContent: "{id}.{timestamp}.{body}",
-    },
-    "resend()",
-  );
+  return standardWebhooksScheme<TPayload>("resend", options, "resend()", (n) => [`svix-${n}`, `webhook-${n}`]);
 }

@@ -48,21 +48,36 @@ function preferSvixHeaders(req: SchemeRequest): SchemeRequest {
  * ```
  */
 export function standardWebhooks<TPayload = Record<string, unknown>>(options: PresetOptions): WebhookScheme<TPayload> {
-  const scheme = buildHmacScheme<TPayload>(
+  // svix-* are read through preferSvixHeaders; webhook-* are the names signed.
+  const scheme = standardWebhooksScheme<TPayload>("standard-webhooks", options, "standardWebhooks()", (n) => `webhook-${n}`);
+  return { ...scheme, verify: (req, ctx) => scheme.verify(preferSvixHeaders(req), ctx) };
+}
+
+/**
+ * The Standard Webhooks description, under a sender's own name and header names (Clerk and
+ * Resend send Svix's). `names(part)` gives the header name(s) for `id`, `timestamp` and
+ * `signature`: several are read in order, the first is written.
+ * @internal
+ */
+export function standardWebhooksScheme<TPayload>(
+  name: string,
+  options: PresetOptions,
+  where: string,
+  names: (part: "id" | "timestamp" | "signature") => string | readonly string[],
+): WebhookScheme<TPayload> {
+  return buildHmacScheme<TPayload>(
     {
-      name: "standard-webhooks",
+      name,
       secret: options?.secret,
       secretFormat: "whsec-base64",
       toleranceSeconds: options?.toleranceSeconds,
       crypto: options?.crypto,
-      // svix-* are read through preferSvixHeaders; webhook-* are the names signed.
-      signature: { header: "webhook-signature", encoding: "base64", list: { separator: " ", prefix: "v1," } },
-      timestamp: { header: "webhook-timestamp", unit: "s" },
-      id: { header: "webhook-id" },
+      signature: { header: names("signature"), encoding: "base64", list: { separator: " ", prefix: "v1," } },
+      timestamp: { header: names("timestamp"), unit: "s" },
+      id: { header: names("id") },
       type: { body: "type" },
       signedContent: "{id}.{timestamp}.{body}",
     },
-    "standardWebhooks()",
+    where,
   );
-  return { ...scheme, verify: (req, ctx) => scheme.verify(preferSvixHeaders(req), ctx) };
 }

@@ -10,6 +10,8 @@
  * @module hookguard/redis
  */
 import type { ClaimResult, IdempotencyStore, WatermarkResult } from "../store";
+import { digest, resolveCrypto } from "../internal/crypto";
+import { bytesToHex } from "../internal/encoding";
 import { durationMs, newToken } from "./validate";
 
 type ScriptArg = string;
@@ -119,10 +121,7 @@ function evaluator(client: RedisLikeClient): { evalScript: Eval; evalSha: Eval }
 }
 
 async function sha1Hex(text: string): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
-  let hex = "";
-  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return bytesToHex(await digest("sha1", [text], resolveCrypto(undefined)));
 }
 
 function isNoScript(error: unknown): boolean {
