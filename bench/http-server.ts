@@ -20,9 +20,11 @@
 //
 // A verified request is answered 200 `{"status":"processed"}` (what hookguard answers), a
 // request that does not verify 401 (as hookguard does). On SIGTERM the server prints
-// `processed=<n>`, the requests it verified (the hookguard handler's calls), and exits.
+// `processed=<n>` (the requests it verified: the hookguard handler's calls), `served=<n>`
+// (every request) and `cpu_us=<n>` (its CPU time, user + system, since the first request),
+// and exits. CPU time per request is the figure that survives a shared, noisy machine.
 import { Buffer } from "node:buffer";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import express from "express";
@@ -129,12 +131,23 @@ function nodeHandler(variant: Exclude<Variant, "hookguard">): (req: IncomingMess
   };
 }
 
+/** The server's own CPU time (user + system) from its first request on, so start-up is left out. */
+let cpuFrom: NodeJS.CpuUsage | undefined;
+let served = 0;
+function count(server: Server): void {
+  server.on("request", () => {
+    cpuFrom ??= process.cpuUsage();
+    served++;
+  });
+}
+
 async function start(framework: Framework, variant: Variant): Promise<number> {
   const host = "127.0.0.1";
   const hg = variant === "hookguard" ? await loadHookguard() : undefined;
   switch (framework) {
     case "node": {
       const server = createServer(hg ? hg.node.handleWebhooks(receiver(hg)) : nodeHandler(variant as Exclude<Variant, "hookguard">));
+      count(server);
       await new Promise<void>((resolve) => server.listen(0, host, resolve));
       return (server.address() as AddressInfo).port;
     }
@@ -143,6 +156,7 @@ async function start(framework: Framework, variant: Variant): Promise<number> {
       if (hg) app.post(PATH, hg.express.handleWebhooks(receiver(hg)));
       else app.post(PATH, nodeHandler(variant as Exclude<Variant, "hookguard">));
       const server = app.listen(0, host);
+      count(server);
       await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
       return (server.address() as AddressInfo).port;
     }
@@ -161,6 +175,7 @@ async function start(framework: Framework, variant: Variant): Promise<number> {
           });
         });
       }
+      count(app.server);
       await app.listen({ port: 0, host });
       return (app.server.address() as AddressInfo).port;
     }
@@ -178,7 +193,7 @@ async function start(framework: Framework, variant: Variant): Promise<number> {
         });
       }
       return new Promise<number>((resolve) => {
-        serve({ fetch: app.fetch, port: 0, hostname: host }, (info) => resolve(info.port));
+        count(serve({ fetch: app.fetch, port: 0, hostname: host }, (info) => resolve(info.port)) as Server);
       });
     }
   }
@@ -195,7 +210,10 @@ if (process.argv[1]?.endsWith("http-server.ts")) {
     process.exit(2);
   }
   // The parent kills us with SIGTERM; also leave if it goes away without doing so.
-  process.on("SIGTERM", () => process.stdout.write(`processed=${processed}\n`, () => process.exit(0)));
+  process.on("SIGTERM", () => {
+    const cpu = process.cpuUsage(cpuFrom);
+    process.stdout.write(`processed=${processed} served=${served} cpu_us=${cpu.user + cpu.system}\n`, () => process.exit(0));
+  });
   process.stdin.on("end", () => process.exit(0)).resume();
   const port = await start(framework, variant);
   process.stdout.write(`${port}\n`);

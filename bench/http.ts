@@ -18,6 +18,8 @@
 //   npx tsx bench/http.ts                      the full run (about 2 minutes)
 //   npx tsx bench/http.ts --only=node,hono     some frameworks
 //   npx tsx bench/http.ts --duration=2         shorter runs (a smoke run)
+//   npx tsx bench/http.ts --variants=limit,hookguard --cpu-prof=/tmp/prof
+//                                              some servers, each writing a V8 CPU profile
 import type { Buffer } from "node:buffer";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -42,6 +44,10 @@ export interface HttpBenchOptions {
   readonly warmupS?: number;
   /** Called after each server's run, e.g. to print progress. */
   readonly onResult?: (row: HttpBenchRow) => void;
+  /** Variants to run; all four by default. */
+  readonly variants?: readonly Variant[];
+  /** Write a V8 CPU profile of each server process into this folder (`node --cpu-prof`). */
+  readonly cpuProfDir?: string;
 }
 
 export interface HttpBenchRow {
@@ -55,6 +61,11 @@ export interface HttpBenchRow {
   readonly failures: number;
   /** Requests the server verified (warm-up and checks included); `undefined` for bare. */
   readonly verified: number | undefined;
+  /**
+   * The server process's CPU time (user + system) per request it served, warm-up included,
+   * in µs: unlike req/s, it hardly moves when other processes share the machine.
+   */
+  readonly cpuUsPerRequest: number | undefined;
 }
 
 interface AutocannonResult {
@@ -127,8 +138,10 @@ async function bundleHookguard(): Promise<string> {
   return outDir;
 }
 
-async function startServer(framework: Framework, variant: Variant, bundle: string): Promise<Server> {
-  const child = spawn(process.execPath, ["--import", "tsx", SERVER, framework, variant], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, HOOKGUARD_HTTP_BUNDLE: bundle } });
+async function startServer(framework: Framework, variant: Variant, bundle: string, cpuProfDir: string | undefined): Promise<Server> {
+  // One folder per server: tsx's loader thread writes a profile of its own next to the main thread's.
+  const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, `${framework}-${variant}`)}`];
+  const child = spawn(process.execPath, [...prof, "--import", "tsx", SERVER, framework, variant], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, HOOKGUARD_HTTP_BUNDLE: bundle } });
   let out = "";
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${framework}/${variant}: the server printed no port within 20 s`)), 20_000);
@@ -150,8 +163,15 @@ async function startServer(framework: Framework, variant: Variant, bundle: strin
   return { child, port, output: () => out };
 }
 
-/** Stops the server; resolves to the count of requests it verified, if it said. */
-async function stopServer({ child, output }: Server): Promise<number | undefined> {
+interface ServerReport {
+  /** Requests it verified. */
+  readonly verified: number | undefined;
+  /** CPU µs per request served. */
+  readonly cpuUsPerRequest: number | undefined;
+}
+
+/** Stops the server; resolves to what it reported on its way out. */
+async function stopServer({ child, output }: Server): Promise<ServerReport> {
   if (child.exitCode === null && child.signalCode === null) {
     const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
     child.kill("SIGTERM");
@@ -159,8 +179,9 @@ async function stopServer({ child, output }: Server): Promise<number | undefined
     await closed;
     clearTimeout(timer);
   }
-  const m = /processed=(\d+)/.exec(output());
-  return m ? Number(m[1]) : undefined;
+  const m = /processed=(\d+) served=(\d+) cpu_us=(\d+)/.exec(output());
+  if (!m) return { verified: undefined, cpuUsPerRequest: undefined };
+  return { verified: Number(m[1]), cpuUsPerRequest: Number(m[2]) > 0 ? Number(m[3]) / Number(m[2]) : undefined };
 }
 
 async function post(port: number, request: { body: string; headers: Record<string, string> }): Promise<{ status: number; text: string }> {
@@ -189,24 +210,25 @@ async function load(port: number, connections: number, durationS: number, reques
 
 /** Runs every framework × variant, one server process at a time, and kills each after its run. */
 export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBenchRow[]> {
-  const { frameworks = FRAMEWORKS, connections = 10, durationS = 5, warmupS = 1, onResult } = options;
+  const { frameworks = FRAMEWORKS, variants = VARIANTS, connections = 10, durationS = 5, warmupS = 1, onResult, cpuProfDir } = options;
   const rows: HttpBenchRow[] = [];
   const bundle = await bundleHookguard();
   try {
     for (const framework of frameworks) {
-      for (const variant of VARIANTS) {
-        const server = await startServer(framework, variant, bundle);
+      for (const variant of variants) {
+        const server = await startServer(framework, variant, bundle, cpuProfDir);
         let warm: AutocannonResult;
         let r: AutocannonResult;
-        let verified: number | undefined;
+        let report: ServerReport;
         try {
           await check(framework, variant, server.port);
           const requests = pool();
           warm = await load(server.port, connections, warmupS, requests);
           r = await load(server.port, connections, durationS, requests);
         } finally {
-          verified = await stopServer(server);
+          report = await stopServer(server);
         }
+        const { verified, cpuUsPerRequest } = report;
         const ok2xx = warm.requests.total - warm.non2xx + r.requests.total - r.non2xx + 1;
         if (variant !== "bare" && (verified === undefined || verified < ok2xx)) {
           throw new Error(`${framework}/${variant}: the server verified ${verified} requests but answered ${ok2xx} with 2xx`);
@@ -220,6 +242,7 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBen
           requests: r.requests.total,
           failures: r.non2xx + r.errors + r.timeouts,
           verified: variant === "bare" ? undefined : verified,
+          cpuUsPerRequest,
         };
         rows.push(row);
         onResult?.(row);
@@ -242,14 +265,26 @@ function fmt(n: number, digits = 0): string {
 
 /** The results as a Markdown table, then the ratios and targets per framework. */
 export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
-  const head = ["framework", "server", "req/s", "p50 ms", "p99 ms", "requests", "failures"];
-  const body = rows.map((r) => [FRAMEWORK_TITLE[r.framework], VARIANT_TITLE[r.variant], fmt(r.reqPerSec), fmt(r.p50Ms), fmt(r.p99Ms), fmt(r.requests), fmt(r.failures)]);
+  const head = ["framework", "server", "req/s", "p50 ms", "p99 ms", "server CPU µs/req", "requests", "failures"];
+  const body = rows.map((r) => [
+    FRAMEWORK_TITLE[r.framework],
+    VARIANT_TITLE[r.variant],
+    fmt(r.reqPerSec),
+    fmt(r.p50Ms),
+    fmt(r.p99Ms),
+    r.cpuUsPerRequest === undefined ? "?" : fmt(r.cpuUsPerRequest, 1),
+    fmt(r.requests),
+    fmt(r.failures),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const right = [false, false, true, true, true, true, true];
+  const right = [false, false, true, true, true, true, true, true];
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`;
   const rule = `|${widths.map((w, i) => (right[i] ? `${"-".repeat(w + 1)}:` : `:${"-".repeat(w + 1)}`)).join("|")}|`;
   const out = [line(head), rule, ...body.map(line), ""];
-  out.push("| framework | hookguard ÷ raw limit (req/s) | hookguard ÷ stripe constructEvent (req/s) | hookguard ÷ bare (req/s) |", "|:--|--:|--:|--:|");
+  out.push(
+    "| framework | hookguard ÷ raw limit (req/s) | hookguard ÷ stripe constructEvent (req/s) | hookguard ÷ bare (req/s) | raw limit ÷ hookguard (server CPU per request) |",
+    "|:--|--:|--:|--:|--:|",
+  );
   const targets: string[] = [];
   for (const framework of FRAMEWORKS) {
     const of = (v: Variant) => rows.find((r) => r.framework === framework && r.variant === v);
@@ -260,7 +295,8 @@ export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
     if (!hg || !limit || !sdk || !bare) continue;
     const vsLimit = hg.reqPerSec / limit.reqPerSec;
     const vsSdk = hg.reqPerSec / sdk.reqPerSec;
-    out.push(`| ${FRAMEWORK_TITLE[framework]} | ${vsLimit.toFixed(2)}× | ${vsSdk.toFixed(2)}× | ${(hg.reqPerSec / bare.reqPerSec).toFixed(2)}× |`);
+    const cpu = hg.cpuUsPerRequest !== undefined && limit.cpuUsPerRequest !== undefined ? `${(limit.cpuUsPerRequest / hg.cpuUsPerRequest).toFixed(2)}×` : "?";
+    out.push(`| ${FRAMEWORK_TITLE[framework]} | ${vsLimit.toFixed(2)}× | ${vsSdk.toFixed(2)}× | ${(hg.reqPerSec / bare.reqPerSec).toFixed(2)}× | ${cpu} |`);
     targets.push(`- ${vsLimit >= HTTP_TARGET ? "met" : "MISSED"}: ${FRAMEWORK_TITLE[framework]} hookguard at ${vsLimit.toFixed(2)}× the raw limit's req/s (target ≥ ${HTTP_TARGET}×)`);
     targets.push(`- ${vsSdk > 1 ? "met" : "MISSED"}: ${FRAMEWORK_TITLE[framework]} hookguard at ${vsSdk.toFixed(2)}× stripe constructEvent's req/s (target > 1×)`);
     const failed = [bare, limit, sdk, hg].filter((r) => r.failures > 0);
@@ -274,12 +310,17 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const args = process.argv.slice(2);
   const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
   const duration = args.find((a) => a.startsWith("--duration="))?.slice("--duration=".length);
+  const servers = args.find((a) => a.startsWith("--variants="))?.slice("--variants=".length).split(",");
+  const cpuProfDir = args.find((a) => a.startsWith("--cpu-prof="))?.slice("--cpu-prof=".length);
   const frameworks = only ? FRAMEWORKS.filter((f) => only.includes(f)) : FRAMEWORKS;
+  const variants = servers ? VARIANTS.filter((v) => servers.includes(v)) : VARIANTS;
   console.log(`HTTP bench: ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, loopback, 10 connections, ${duration ?? 5} s per server after 1 s warm-up, 1 KiB bodies\n`);
   const rows = await benchHttp({
     frameworks,
+    variants,
+    cpuProfDir,
     durationS: duration === undefined ? 5 : Number(duration),
-    onResult: (r) => console.error(`  ${r.framework}/${r.variant}: ${fmt(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms, ${r.failures} failures`),
+    onResult: (r) => console.error(`  ${r.framework}/${r.variant}: ${fmt(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms, ${r.cpuUsPerRequest?.toFixed(1) ?? "?"} µs CPU/req, ${r.failures} failures`),
   });
   console.log(formatHttpBench(rows));
 }

@@ -9,6 +9,7 @@ import type { JobProcessor, WebhookQueue } from "./queue";
 import { inProcessQueue } from "./queue";
 import { errorResponse, failureResponse, jsonResponse, type WebhookResponse } from "./response";
 import type { IdempotencyStore } from "./store";
+import { syncOpsOf } from "./internal/sync-store";
 import { memoryStore } from "./stores/memory";
 import type { VerifiedWebhook, WebhookRequest, WebhookScheme } from "./types";
 import { verifyRequest } from "./verify";
@@ -234,6 +235,12 @@ type Versioned = { readonly event: VerifiedWebhook<unknown>; readonly version: s
 // Upgrader chains longer than this are a cycle in the upgrade table, not a real history.
 const MAX_UPGRADES = 64;
 
+function noop(): void {}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
 function msOption(value: number, option: string): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw new TypeError(`hookguard: createWebhookReceiver({ ${option} }) must be a positive number of milliseconds, got ${String(value)}`);
@@ -315,6 +322,10 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   const namesInUse = new Map<string, number>();
   const errorHandlers: ErrorHandler[] = [];
   const unhandled = jsonResponse(unhandledStatus, { status: "ignored", message: "No handler is registered for this event type." });
+  // Allocated once, not per request: the hot path's options objects.
+  const leaseOptions = { leaseMs };
+  const ttlOptions = { ttlMs };
+  const fixedVerifyOptions = { now: undefined, toleranceSeconds };
 
   async function report(code: WebhookReceiverErrorCode, message: string, event: VerifiedWebhook<unknown> | undefined, cause?: unknown): Promise<void> {
     const status = code === "handler_failed" ? 500 : code === "missing_event_id" ? 400 : code === "unsupported_version" ? 422 : 503;
@@ -332,10 +343,26 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     }
   }
 
-  function handlersFor(type: string | undefined, version: string | undefined): Registration[] {
+  function matchHandlers(type: string | undefined, version: string | undefined): Registration[] {
     const out: Registration[] = [];
     for (const r of registrations) if (r.match(type) && (r.versions === undefined || (version !== undefined && r.versions.has(version)))) out.push(r);
     return out;
+  }
+
+  // The handlers of each event type, matched once (without versioning; registering clears
+  // it). Bounded: a provider that sends ever new types must not grow it without end.
+  const handlerCache = new Map<string | undefined, Registration[]>();
+  const HANDLER_CACHE_MAX = 1024;
+
+  function handlersFor(type: string | undefined, version: string | undefined): Registration[] {
+    if (versioning) return matchHandlers(type, version);
+    let handlers = handlerCache.get(type);
+    if (handlers === undefined) {
+      handlers = matchHandlers(type, version);
+      if (handlerCache.size >= HANDLER_CACHE_MAX) handlerCache.clear();
+      handlerCache.set(type, handlers);
+    }
+    return handlers;
   }
 
   /** Reads the version and upgrades the payload; `undefined` when the event must be rejected. */
@@ -354,16 +381,28 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     return { event: payload === event.payload ? event : { ...event, payload }, version };
   }
 
-  async function runHandlers(handlers: readonly Registration[], event: VerifiedWebhook<unknown>, context: HandlerContext): Promise<void> {
+  /**
+   * Runs the handlers in order. One synchronous handler costs no promise: the result is
+   * `undefined` when everything already ran, else a promise of the rest.
+   */
+  function runHandlers(handlers: readonly Registration[], event: VerifiedWebhook<unknown>, context: HandlerContext): Promise<void> | undefined {
+    if (handlers.length === 1) {
+      const result = handlers[0]!.handler(event, context);
+      return isThenable(result) ? Promise.resolve(result).then(noop) : undefined;
+    }
+    return runEach(handlers, event, context);
+  }
+
+  async function runEach(handlers: readonly Registration[], event: VerifiedWebhook<unknown>, context: HandlerContext): Promise<void> {
     // One handler: the event's own claim is enough. Several: each one's completion is
     // recorded under the event's claim, so a retry skips those that already succeeded.
-    if (!trackHandlers || handlers.length < 2 || context.key === undefined) {
+    if (!trackHandlers || context.key === undefined) {
       for (const h of handlers) await h.handler(event, context);
       return;
     }
     for (const h of handlers) {
       const key = `${context.key}#handler:${h.name}`;
-      const claim = await store.claim(key, { leaseMs });
+      const claim = await store.claim(key, leaseOptions);
       if (claim.status === "completed") continue;
       if (claim.status === "in_progress") throw new Error(`handler ${h.name} is still running from an earlier attempt`);
       try {
@@ -372,22 +411,37 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
         await store.release(key, claim.token).catch(() => false);
         throw e;
       }
-      await store.complete(key, claim.token, { ttlMs });
+      await store.complete(key, claim.token, ttlOptions);
     }
   }
 
-  // When each live claim was made (monotonic ms), so `finish` knows how long its lease lasts.
+  // When each claim handed to the in-process queue was made (monotonic ms): its job carries
+  // only the key and token, and `finish` needs to know how long the lease lasts.
   const claimedAt = new Map<string, number>();
 
-  async function finish(key: string, token: string, event: VerifiedWebhook<unknown>): Promise<void> {
-    // Until this claim's lease runs out nobody else can claim the event, so a store blip
-    // is waited out: answering 2xx with the event unmarked would let its next duplicate,
-    // after the lease, run the handlers again.
-    const deadline = (claimedAt.get(token) ?? performance.now()) + leaseMs;
-    claimedAt.delete(token);
+  /**
+   * Marks the event done. Until this claim's lease runs out (`at` is when it was made,
+   * monotonic ms) nobody else can claim the event, so a store blip is waited out:
+   * answering 2xx with the event unmarked would let its next duplicate, after the lease,
+   * run the handlers again.
+   */
+  function finish(key: string, token: string, event: VerifiedWebhook<unknown>, at: number): Promise<void> | undefined {
+    const sync = syncOpsOf(store);
+    if (sync !== undefined) {
+      try {
+        if (sync.complete(key, token, ttlMs)) return undefined;
+      } catch {
+        // Reported by the retrying path below, which meets the same failure.
+      }
+    }
+    return finishRetrying(key, token, event, at);
+  }
+
+  async function finishRetrying(key: string, token: string, event: VerifiedWebhook<unknown>, at: number): Promise<void> {
+    const deadline = at + leaseMs;
     for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
       try {
-        if (!(await store.complete(key, token, { ttlMs }))) {
+        if (!(await store.complete(key, token, ttlOptions))) {
           await report("lease_lost", `the handlers finished after the ${leaseMs} ms lease expired: another delivery may have run them too (raise leaseMs)`, event);
         }
         return;
@@ -405,7 +459,6 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   }
 
   async function abandon(key: string, token: string, event: VerifiedWebhook<unknown>): Promise<void> {
-    claimedAt.delete(token);
     try {
       await store.release(key, token);
     } catch (e) {
@@ -426,6 +479,8 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
 
   const processJob: JobProcessor = async (job, attempt) => {
     const { event, key, token } = job;
+    // A job from another receiver's claim (a shared queue) finishes against a lease of its own length.
+    const at = token === undefined ? performance.now() : (claimedAt.get(token) ?? performance.now());
     const version = job.version;
     try {
       const handlers = handlersFor(event.type, version);
@@ -437,6 +492,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     } catch (e) {
       await report("handler_failed", `a handler failed in the background (attempt ${attempt.number}${attempt.final ? ", the last" : ""})`, event, e);
       if (attempt.final) {
+        if (token !== undefined) claimedAt.delete(token);
         if (key !== undefined && token !== undefined) await abandon(key, token, event);
         try {
           await bg?.onDeadLetter?.(event, e);
@@ -446,11 +502,13 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       }
       throw e;
     }
-    if (key !== undefined && token !== undefined) await finish(key, token, event);
+    if (token !== undefined) claimedAt.delete(token);
+    if (key !== undefined && token !== undefined) await finish(key, token, event, at);
   };
   queue?.process(processJob);
 
-  async function dispatch(event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string | undefined, token: string | undefined): Promise<WebhookResponse> {
+  /** `at`: when the claim was made (monotonic ms), or 0 without a claim. */
+  async function dispatch(event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string | undefined, token: string | undefined, at: number): Promise<WebhookResponse> {
     let stale = false;
     if (ordering) {
       try {
@@ -461,30 +519,37 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
         return STORE_DOWN;
       }
       if (stale && ordering.skipStale) {
-        if (key !== undefined && token !== undefined) await finish(key, token, event);
+        if (key !== undefined && token !== undefined) await finish(key, token, event, at);
         return STALE;
       }
     }
     if (queue) {
+      // A durable queue owns the event once stored: its job carries no claim to finish.
+      const jobToken = queue.durable ? undefined : token;
+      if (jobToken !== undefined) claimedAt.set(jobToken, at);
       try {
-        // A durable queue owns the event once stored: its job carries no claim to finish.
-        await queue.enqueue({ key, token: queue.durable ? undefined : token, event, version, stale });
+        await queue.enqueue({ key, token: jobToken, event, version, stale });
       } catch (e) {
+        if (jobToken !== undefined) claimedAt.delete(jobToken);
         await report("enqueue_failed", "handing the event to the background queue failed", event, e);
         if (key !== undefined && token !== undefined) await abandon(key, token, event);
         return ENQUEUE_FAILED;
       }
-      if (queue.durable && key !== undefined && token !== undefined) await finish(key, token, event);
+      if (queue.durable && key !== undefined && token !== undefined) await finish(key, token, event, at);
       return ACCEPTED;
     }
     try {
-      await runHandlers(handlers, event, { key, attempt: 1, background: false, stale, version });
+      const running = runHandlers(handlers, event, { key, attempt: 1, background: false, stale, version });
+      if (running !== undefined) await running;
     } catch (e) {
       await report("handler_failed", "a handler failed; the claim was released so the provider's retry runs it again", event, e);
       if (key !== undefined && token !== undefined) await abandon(key, token, event);
       return HANDLER_FAILED;
     }
-    if (key !== undefined && token !== undefined) await finish(key, token, event);
+    if (key !== undefined && token !== undefined) {
+      const finishing = finish(key, token, event, at);
+      if (finishing !== undefined) await finishing;
+    }
     return PROCESSED;
   }
 
@@ -511,6 +576,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     namesInUse.set(base, n + 1);
     const name = handlerOptions.name !== undefined ? (n === 0 ? base : `${base}#${n}`) : `${base}#${n}`;
     registrations.push({ match, versions: version === undefined ? undefined : new Set(typeof version === "string" ? [version] : version), name, handler });
+    handlerCache.clear();
   }
 
   const receiver = {
@@ -524,6 +590,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       const n = namesInUse.get("*") ?? 0;
       namesInUse.set("*", n + 1);
       registrations.push({ match: () => true, versions: undefined, name: `*#${n}`, handler });
+      handlerCache.clear();
       return this;
     },
     onError(handler: ErrorHandler) {
@@ -532,7 +599,9 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       return this;
     },
     async receive(request: WebhookRequest): Promise<WebhookResponse> {
-      const outcome = await verifyRequest(request, scheme, { now: clock?.(), toleranceSeconds });
+      const verifying = verifyRequest(request, scheme, clock ? { now: clock(), toleranceSeconds } : fixedVerifyOptions);
+      // node:crypto verifies synchronously: no await (a microtask) for a value already here.
+      const outcome = verifying instanceof Promise ? await verifying : verifying;
       // Verification failed: answer from the value, never touching the store.
       if (!outcome.ok) return failureResponse(outcome, scheme.name);
       const handshake = scheme.handshake?.(outcome.webhook);
@@ -545,14 +614,14 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       const id = idempotencyKey ? idempotencyKey(event) : event.id;
       if (id === undefined || id === "") {
         if (missingId === "reject") return MISSING_ID;
-        return dispatch(event, version, handlers, undefined, undefined);
+        return dispatch(event, version, handlers, undefined, undefined, 0);
       }
       const key = `${namespace}:${id}`;
+      const at = performance.now();
       let claim;
       try {
-        const at = performance.now();
-        claim = await store.claim(key, { leaseMs });
-        if (claim.status === "claimed") claimedAt.set(claim.token, at);
+        const sync = syncOpsOf(store);
+        claim = sync !== undefined ? sync.claim(key, leaseMs) : await store.claim(key, leaseOptions);
       } catch (e) {
         // Fail closed: never handle an event we could not claim.
         await report("store_unavailable", "claiming the event failed; answered 503 so the provider retries", event, e);
@@ -560,7 +629,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       }
       if (claim.status === "completed") return DUPLICATE;
       if (claim.status === "in_progress") return IN_PROGRESS;
-      return dispatch(event, version, handlers, key, claim.token);
+      return await dispatch(event, version, handlers, key, claim.token, at);
     },
     drain() {
       return queue?.drain?.() ?? Promise.resolve();

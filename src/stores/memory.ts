@@ -5,7 +5,19 @@
  */
 import { WebhookError } from "../errors";
 import type { ClaimResult, IdempotencyStore, WatermarkResult } from "../store";
+import { registerSyncOps } from "../internal/sync-store";
 import { durationMs, newToken } from "./validate";
+
+/**
+ * Fencing tokens of one memory store: a random prefix (one UUID per store) and a counter.
+ * Unique within the store, which is all a token of a single process's store must be, and
+ * not guessable from outside it; a counter costs a tenth of a UUID per claim.
+ */
+function tokenSource(): () => string {
+  const prefix = `${newToken()}.`;
+  let n = 0;
+  return () => prefix + (++n).toString(36);
+}
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -102,7 +114,8 @@ const COMPLETED: ClaimResult = Object.freeze({ status: "completed" });
  *   {@link WebhookError} of code `"store_unavailable"` and status 503; the receiver then
  *   answers 503 and the provider retries later, when leases have completed or expired.
  *
- * Tokens come from `crypto.randomUUID()`: unguessable and unique.
+ * Tokens are one `crypto.randomUUID()` per store followed by a counter: unique within the
+ * store and unguessable from outside it.
  *
  * Subpath: `hookguard`.
  *
@@ -134,6 +147,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     throw new TypeError("hookguard: memoryStore({ now }) must be a function returning epoch milliseconds, like Date.now");
   }
 
+  const nextToken = tokenSource();
   const entries = new Map<string, Entry>();
   const watermarks = new Map<string, Watermark>();
   const watermarkOrder: List<Watermark> = { head: undefined, tail: undefined };
@@ -187,44 +201,52 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     );
   }
 
-  return {
+  function claimNow(key: string, leaseMsOption: unknown): ClaimResult {
+    const leaseMs = durationMs(leaseMsOption, "leaseMs", "memoryStore().claim(key, { leaseMs })");
+    const t = now();
+    dropExpiredHeads(t);
+    const existing = entries.get(key);
+    if (existing) {
+      if (existing.expiresAt > t) return existing.token === undefined ? COMPLETED : IN_PROGRESS;
+      drop(existing);
+    }
+    makeRoom(t);
+    const token = nextToken();
+    const e: Entry = { key, token, expiresAt: t + leaseMs, prev: undefined, next: undefined };
+    entries.set(key, e);
+    append(leases, e);
+    if (e.expiresAt < nextLeaseExpiry) nextLeaseExpiry = e.expiresAt;
+    return { status: "claimed", token };
+  }
+
+  function completeNow(key: string, token: string, ttlMsOption: unknown): boolean {
+    const ttlMs = durationMs(ttlMsOption, "ttlMs", "memoryStore().complete(key, token, { ttlMs })");
+    const t = now();
+    const e = entries.get(key);
+    if (!e || e.token === undefined || e.token !== token) return false;
+    if (e.expiresAt <= t) {
+      // The lease ran out before the work finished: the key is free again, not ours.
+      drop(e);
+      return false;
+    }
+    unlink(leases, e);
+    e.token = undefined;
+    e.expiresAt = t + ttlMs;
+    append(completed, e);
+    return true;
+  }
+
+  const store: MemoryStore = {
     get size() {
       return entries.size;
     },
 
     async claim(key, claimOptions) {
-      const leaseMs = durationMs(claimOptions?.leaseMs, "leaseMs", "memoryStore().claim(key, { leaseMs })");
-      const t = now();
-      dropExpiredHeads(t);
-      const existing = entries.get(key);
-      if (existing) {
-        if (existing.expiresAt > t) return existing.token === undefined ? COMPLETED : IN_PROGRESS;
-        drop(existing);
-      }
-      makeRoom(t);
-      const token = newToken();
-      const e: Entry = { key, token, expiresAt: t + leaseMs, prev: undefined, next: undefined };
-      entries.set(key, e);
-      append(leases, e);
-      if (e.expiresAt < nextLeaseExpiry) nextLeaseExpiry = e.expiresAt;
-      return { status: "claimed", token };
+      return claimNow(key, claimOptions?.leaseMs);
     },
 
     async complete(key, token, completeOptions) {
-      const ttlMs = durationMs(completeOptions?.ttlMs, "ttlMs", "memoryStore().complete(key, token, { ttlMs })");
-      const t = now();
-      const e = entries.get(key);
-      if (!e || e.token === undefined || e.token !== token) return false;
-      if (e.expiresAt <= t) {
-        // The lease ran out before the work finished: the key is free again, not ours.
-        drop(e);
-        return false;
-      }
-      unlink(leases, e);
-      e.token = undefined;
-      e.expiresAt = t + ttlMs;
-      append(completed, e);
-      return true;
+      return completeNow(key, token, completeOptions?.ttlMs);
     },
 
     async release(key, token) {
@@ -259,4 +281,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return { stale: false, latest: value };
     },
   };
+  // The receiver calls these directly: no promise per claim and per completion.
+  registerSyncOps(store, { claim: claimNow, complete: completeNow });
+  return store;
 }

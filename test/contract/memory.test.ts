@@ -138,10 +138,18 @@ describe("memoryStore: bounds", () => {
     expect(store.size).toBeLessThanOrEqual(501);
   });
 
-  it("hands out random UUID tokens", async () => {
-    const store = memoryStore();
-    const r = await store.claim("k", { leaseMs: LONG });
-    expect(r).toEqual({ status: "claimed", token: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/) });
+  it("hands out tokens no other store shares: a random UUID per store, then a counter", async () => {
+    const uuid = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
+    const a = memoryStore();
+    const b = memoryStore();
+    const first = await a.claim("k", { leaseMs: LONG });
+    const second = await a.claim("k2", { leaseMs: LONG });
+    const other = await b.claim("k", { leaseMs: LONG });
+    expect(first).toEqual({ status: "claimed", token: expect.stringMatching(new RegExp(`^${uuid}\\.1$`)) });
+    expect(second).toEqual({ status: "claimed", token: expect.stringMatching(new RegExp(`^${uuid}\\.2$`)) });
+    const prefix = (r: typeof first) => (r.status === "claimed" ? r.token.split(".")[0] : undefined);
+    expect(prefix(second)).toBe(prefix(first));
+    expect(prefix(other)).not.toBe(prefix(first));
   });
 });
 

@@ -63,13 +63,7 @@ export function readStream(stream: Readable, headers: IncomingHttpHeaders, maxBo
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const finish = (result: RawBody): void => {
-      stream.removeListener("data", onData);
-      stream.removeListener("end", onEnd);
-      stream.removeListener("error", onAbort);
-      stream.removeListener("close", onAbort);
-      resolve(result);
-    };
+    let done = false;
     function onData(chunk: Buffer | string): void {
       const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       size += buffer.length;
@@ -77,21 +71,28 @@ export function readStream(stream: Readable, headers: IncomingHttpHeaders, maxBo
         chunks.length = 0;
         // Nothing more is read: the paused socket pushes back on the sender, and the 413's
         // `connection: close` ends it. An error on the abandoned stream must not crash us.
+        stream.removeListener("data", onData);
         stream.pause();
         stream.on("error", noop);
-        finish(TOO_LARGE);
+        done = true;
+        resolve(TOO_LARGE);
         return;
       }
       chunks.push(buffer);
     }
     function onEnd(): void {
+      if (done) return;
+      done = true;
       // One copy: the chunks may be views over larger socket reads that should not be pinned.
-      finish({ ok: true, body: Buffer.concat(chunks, size) });
+      resolve({ ok: true, body: Buffer.concat(chunks, size) });
     }
-    // "error" or "close" before "end": the client went away mid-body.
+    // "error" or "close" before "end": the client went away mid-body. (After "end" they
+    // change nothing: the listeners stay, as removing them costs more than they do.)
     function onAbort(): void {
+      if (done) return;
+      done = true;
       chunks.length = 0;
-      finish(ABORTED);
+      resolve(ABORTED);
     }
     stream.on("data", onData);
     stream.on("end", onEnd);

@@ -13,8 +13,7 @@ export function writeNodeResponse(res: ServerResponse, response: WebhookResponse
   }
   // Something else (a timeout middleware, …) already answered: a second answer would throw.
   if (res.headersSent) return;
-  res.statusCode = response.status;
-  const { headers } = response;
-  for (const name in headers) res.setHeader(name, headers[name]!);
-  res.end(response.body);
+  // writeHead with the headers object: Node serialises it as it is when nothing was set
+  // before (the fast path), and merges it over headers set earlier (middleware) otherwise.
+  res.writeHead(response.status, response.headers).end(response.body);
 }
