@@ -150,6 +150,12 @@ export interface WebhookScheme<TPayload = unknown> {
   readonly name: string;
   /** The timestamp tolerance in seconds, or `undefined` if the scheme signs no timestamp. */
   readonly toleranceSeconds: number | undefined;
+  /**
+   * Whether `verify` reads `request.url` (the scheme signs the request URL, as Twilio does).
+   * `false` lets the adapters skip building the public URL of every request; leave it out
+   * if the scheme may read it.
+   */
+  readonly usesUrl?: boolean;
   /** Verifies a request. Must not throw for any input; report failures as values. */
   verify(request: SchemeRequest, context: SchemeContext): VerifyOutcome<TPayload> | Promise<VerifyOutcome<TPayload>>;
   /**

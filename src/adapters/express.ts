@@ -133,7 +133,7 @@ export function verifyWebhook<TPayload, TRequest extends ExpressRequestLike = Ex
 ): ExpressMiddleware<TRequest, TResponse> {
   assertScheme(scheme, `${ADAPTER}: verifyWebhook()`);
   assertHandler(handler, `${ADAPTER}: verifyWebhook()`);
-  const settings = resolveSettings<TRequest>(ADAPTER, "verifyWebhook", options, urlParts);
+  const settings = resolveSettings<TRequest>(ADAPTER, "verifyWebhook", options, urlParts, scheme);
   const run = verifyPipeline(scheme, settings);
   return async (req, res, next) => {
     try {
@@ -170,7 +170,7 @@ export function handleWebhooks<TRequest extends ExpressRequestLike = ExpressRequ
   options?: HandleWebhooksOptions<TRequest>,
 ): ExpressMiddleware<TRequest, TResponse> {
   assertReceiver(receiver, `${ADAPTER}: handleWebhooks()`);
-  const settings = resolveSettings<TRequest>(ADAPTER, "handleWebhooks", options, urlParts);
+  const settings = resolveSettings<TRequest>(ADAPTER, "handleWebhooks", options, urlParts, receiver.scheme);
   const run = receivePipeline(receiver, settings);
   return async (req, res, next) => {
     try {

@@ -132,7 +132,7 @@ export function verifyWebhook<TPayload>(
 ): FastifyPluginAsync<WebhookRouteOptions> {
   assertScheme(scheme, `${ADAPTER}: verifyWebhook()`);
   assertHandler(handler, `${ADAPTER}: verifyWebhook()`);
-  const settings = resolveSettings(ADAPTER, "verifyWebhook", options, urlParts);
+  const settings = resolveSettings(ADAPTER, "verifyWebhook", options, urlParts, scheme);
   const run = verifyPipeline(scheme, settings);
   return async function hookguardVerifyWebhook(fastify, opts) {
     route(fastify, opts, "verifyWebhook", settings.maxBodyBytes, async (request, reply) => {
@@ -163,7 +163,7 @@ export function verifyWebhook<TPayload>(
  */
 export function handleWebhooks(receiver: ReceiverLike, options?: HandleWebhooksOptions<FastifyRequest>): FastifyPluginAsync<WebhookRouteOptions> {
   assertReceiver(receiver, `${ADAPTER}: handleWebhooks()`);
-  const settings = resolveSettings(ADAPTER, "handleWebhooks", options, urlParts);
+  const settings = resolveSettings(ADAPTER, "handleWebhooks", options, urlParts, receiver.scheme);
   const run = receivePipeline(receiver, settings);
   return async function hookguardHandleWebhooks(fastify, opts) {
     route(fastify, opts, "handleWebhooks", settings.maxBodyBytes, async (request, reply) => send(reply, await run(exchange(request, settings))));

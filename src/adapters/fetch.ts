@@ -104,7 +104,7 @@ export function verifyWebhook<TPayload, TArgs extends unknown[] = []>(
 ): FetchHandler<TArgs> {
   assertScheme(scheme, `${ADAPTER}: verifyWebhook()`);
   assertHandler(handler, `${ADAPTER}: verifyWebhook()`);
-  const settings = resolveSettings(ADAPTER, "verifyWebhook", options, urlParts);
+  const settings = resolveSettings(ADAPTER, "verifyWebhook", options, urlParts, scheme);
   const run = verifyPipeline(scheme, settings);
   return async (request, ...args) => {
     const { webhook, response } = await run(exchange(request, settings));
@@ -134,7 +134,7 @@ export function verifyWebhook<TPayload, TArgs extends unknown[] = []>(
  */
 export function handleWebhooks(receiver: ReceiverLike, options?: HandleWebhooksOptions<Request>): FetchHandler {
   assertReceiver(receiver, `${ADAPTER}: handleWebhooks()`);
-  const settings = resolveSettings(ADAPTER, "handleWebhooks", options, urlParts);
+  const settings = resolveSettings(ADAPTER, "handleWebhooks", options, urlParts, receiver.scheme);
   const run = receivePipeline(receiver, settings);
   return async (request) => toResponse(await run(exchange(request, settings)));
 }

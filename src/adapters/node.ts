@@ -93,7 +93,7 @@ export function verifyWebhook<TPayload, TRequest extends IncomingMessage = Incom
 ): NodeListener<TRequest, TResponse> {
   assertScheme(scheme, `${ADAPTER}: verifyWebhook()`);
   assertHandler(handler, `${ADAPTER}: verifyWebhook()`);
-  const settings = resolveSettings<TRequest>(ADAPTER, "verifyWebhook", options, urlParts);
+  const settings = resolveSettings<TRequest>(ADAPTER, "verifyWebhook", options, urlParts, scheme);
   const run = verifyPipeline(scheme, settings);
   return async (req, res) => {
     try {
@@ -130,7 +130,7 @@ export function handleWebhooks<TRequest extends IncomingMessage = IncomingMessag
   options?: HandleWebhooksOptions<TRequest>,
 ): NodeListener<TRequest, TResponse> {
   assertReceiver(receiver, `${ADAPTER}: handleWebhooks()`);
-  const settings = resolveSettings<TRequest>(ADAPTER, "handleWebhooks", options, urlParts);
+  const settings = resolveSettings<TRequest>(ADAPTER, "handleWebhooks", options, urlParts, receiver.scheme);
   const run = receivePipeline(receiver, settings);
   return async (req, res) => {
     try {

@@ -441,6 +441,7 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
   return {
     name,
     toleranceSeconds,
+    usesUrl: template.uses.has("url"),
     ...(handshake ? { handshake: handshake as (event: VerifiedWebhook<TPayload>) => WebhookResponse | undefined } : {}),
     verify(req, ctx) {
       const prepared = prepare(req, ctx);

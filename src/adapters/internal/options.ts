@@ -11,6 +11,8 @@ import { nowMs } from "../../verify";
 export interface ReceiverLike {
   /** Verifies, deduplicates and dispatches one request; resolves to the response to write as it is. */
   receive(request: WebhookRequest): Promise<WebhookResponse>;
+  /** The receiver's scheme: when it signs no URL, the adapter does not build one per request. */
+  readonly scheme?: WebhookScheme<unknown>;
 }
 
 /** Where an adapter reports a misconfigured route or a failing handler. `console` fits. */
@@ -89,6 +91,10 @@ export interface Settings<TRequest> extends PipelineSettings {
   readonly url: (request: TRequest) => string | undefined;
 }
 
+function noUrl(): undefined {
+  return undefined;
+}
+
 // See `maxBodyBytes` above for why.
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -124,6 +130,7 @@ export function resolveSettings<TRequest>(
   fn: string,
   options: VerifyWebhookOptions<TRequest> | undefined,
   parts: UrlParts<TRequest>,
+  scheme: WebhookScheme<unknown> | undefined,
 ): Settings<TRequest> {
   const where = `${adapter}: ${fn}()`;
   const { maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger = console, now, toleranceSeconds } = options ?? {};
@@ -136,7 +143,9 @@ export function resolveSettings<TRequest>(
   if (toleranceSeconds !== undefined) assertTolerance(toleranceSeconds, `${adapter} ${fn}({ toleranceSeconds })`);
   if (now !== undefined) nowMs(now);
   const verify = now === undefined && toleranceSeconds === undefined ? undefined : { now, toleranceSeconds };
-  return { adapter, maxBodyBytes, logger, url: urlResolver(where, options ?? {}, parts), verify };
+  // Checked whatever the scheme, so a bad baseUrl fails when the route is built either way.
+  const url = urlResolver(where, options ?? {}, parts);
+  return { adapter, maxBodyBytes, logger, url: scheme?.usesUrl === false ? noUrl : url, verify };
 }
 
 export function assertScheme(scheme: WebhookScheme<unknown> | undefined, where: string): void {
