@@ -51,6 +51,9 @@ export const EVENT_TYPE = "invoice.paid";
 const OK_BODY = JSON.stringify({ status: "processed" });
 const BAD_BODY = JSON.stringify({ error: "signature_mismatch" });
 const JSON_HEADERS = { "content-type": "application/json" } as const;
+// Node http: with writeHead, Content-Length must be given or the answer goes out chunked.
+const OK_HEADERS = { ...JSON_HEADERS, "content-length": String(Buffer.byteLength(OK_BODY)) } as const;
+const BAD_HEADERS = { ...JSON_HEADERS, "content-length": String(Buffer.byteLength(BAD_BODY)) } as const;
 
 /** Verifies a Stripe request; returns the parsed event, or undefined if it does not verify. */
 type Check = (body: Buffer, signature: string | undefined) => unknown;
@@ -123,8 +126,8 @@ function nodeHandler(variant: Exclude<Variant, "hookguard">): (req: IncomingMess
   return (req, res) => {
     readBody(req).then(
       (body) => {
-        if (verified(check, body, req.headers["stripe-signature"])) res.writeHead(200, JSON_HEADERS).end(OK_BODY);
-        else res.writeHead(401, JSON_HEADERS).end(BAD_BODY);
+        if (verified(check, body, req.headers["stripe-signature"])) res.writeHead(200, OK_HEADERS).end(OK_BODY);
+        else res.writeHead(401, BAD_HEADERS).end(BAD_BODY);
       },
       () => res.destroy(),
     );

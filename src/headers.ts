@@ -37,6 +37,10 @@ function allLowerCase(headers: Readonly<Record<string, unknown>>): boolean {
 
 function read(headers: WebhookHeaders, name: string, mayHaveMixedCase: boolean): string | undefined {
   if (isHeadersLike(headers)) return headers.get(name) ?? undefined;
+  return readRecord(headers, name, mayHaveMixedCase);
+}
+
+function readRecord(headers: Exclude<WebhookHeaders, { get(name: string): string | null }>, name: string, mayHaveMixedCase: boolean): string | undefined {
   // Own properties only: `constructor` or `__proto__` must not read Object.prototype.
   let value = Object.hasOwn(headers, name) ? headers[name] : undefined;
   if (value === undefined && mayHaveMixedCase) {
@@ -65,9 +69,9 @@ export function headerReader(headers: WebhookHeaders): (name: string) => string 
   if (isHeadersLike(headers)) return (name) => headers.get(name) ?? undefined;
   let mixedCase: boolean | undefined;
   return (name) => {
-    const exact = read(headers, name, false);
+    const exact = readRecord(headers, name, false);
     if (exact !== undefined) return exact;
     mixedCase ??= !allLowerCase(headers);
-    return mixedCase ? read(headers, name, true) : undefined;
+    return mixedCase ? readRecord(headers, name, true) : undefined;
   };
 }

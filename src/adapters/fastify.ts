@@ -43,15 +43,17 @@ export type FastifyWebhookHandler<TPayload> = (event: VerifiedWebhook<TPayload>,
 
 const ADAPTER = "hookguard/fastify";
 const EMPTY: RawBody = Object.freeze({ ok: true, body: new Uint8Array(0) });
+const TOO_LARGE: RawBody = Object.freeze({ ok: false, reason: "too_large" });
 
 const urlParts: UrlParts<FastifyRequest> = {
   path: (request) => request.url,
   local: (request) => `${request.protocol}://${request.host}${request.url}`,
 };
 
-// What the route's parser read, by request: `request.body` then carries the raw Buffer for
-// the handler, and the pipeline still learns why a body was refused.
-const bodies = new WeakMap<FastifyRequest, RawBody>();
+// Why the route's parser refused a body (too large, aborted), by request. A body it read
+// needs no entry: it arrives as the raw Buffer in `request.body`. (A WeakMap entry per
+// request costs more than the rest of the parser: ephemerons are slow for the GC.)
+const refused = new WeakMap<FastifyRequest, RawBody>();
 
 /**
  * Scopes the raw-body parser to this plugin's context. Fastify encapsulates `register`ed
@@ -65,7 +67,7 @@ function route(fastify: FastifyInstance, opts: WebhookRouteOptions, fn: string, 
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser("*", (request, payload, done) => {
     const finish = (result: RawBody): void => {
-      bodies.set(request, result);
+      if (!result.ok) refused.set(request, result);
       done(null, result.ok ? result.body : undefined);
     };
     const result = readStream(payload, request.headers, maxBodyBytes, () => "the body stream was already read, by a preParsing hook or another parser");
@@ -76,8 +78,11 @@ function route(fastify: FastifyInstance, opts: WebhookRouteOptions, fn: string, 
 }
 
 function rawBodyOf(request: FastifyRequest, maxBodyBytes: number): RawBody {
-  const read = bodies.get(request);
-  if (read) return read;
+  const { body } = request;
+  // The route's parser read it (or a plugin put raw bytes there): as it is, within the limit.
+  if (body instanceof Uint8Array) return body.byteLength > maxBodyBytes ? TOO_LARGE : { ok: true, body };
+  const failed = refused.get(request);
+  if (failed) return failed;
   // Fastify runs no parser for a request without a body; anything else here was put by
   // someone else (a hook, a plugin like fastify-raw-body that also keeps `rawBody`).
   const holder = request as unknown as BodyHolder;

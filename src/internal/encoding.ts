@@ -4,7 +4,6 @@
 
 const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer;
 
-const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 // Canonical base64 (RFC 4648 §3.5): the unused low bits of the character before the
 // padding are zero. Decoders ignore those bits, so without this one signature would verify
@@ -15,12 +14,30 @@ const textEncoder = new TextEncoder();
 // ignoreBOM keeps a leading BOM, as Buffer#toString does: both paths decode alike.
 const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
-/** Decodes hex (either case); `undefined` if the string is not hex of whole bytes. */
+// The value of each hex digit by character code, -1 for anything else.
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE["0123456789abcdef".charCodeAt(i)] = i;
+  HEX_VALUE["0123456789ABCDEF".charCodeAt(i)] = i;
+}
+
+/**
+ * Decodes hex (either case); `undefined` if the string is not hex of whole bytes. One pass
+ * that checks and decodes, the same on every runtime (no regex, no Buffer: a signature is
+ * 20 to 64 bytes, where a table lookup per digit is the fastest there is).
+ */
 export function hexToBytes(hex: string): Uint8Array | undefined {
-  if (!HEX_RE.test(hex)) return undefined;
-  if (NodeBuffer) return NodeBuffer.from(hex, "hex");
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  const length = hex.length;
+  if (length % 2 !== 0) return undefined;
+  const out = new Uint8Array(length / 2);
+  for (let i = 0, j = 0; i < length; i += 2, j++) {
+    const hi = hex.charCodeAt(i);
+    const lo = hex.charCodeAt(i + 1);
+    const h = hi < 128 ? HEX_VALUE[hi]! : -1;
+    const l = lo < 128 ? HEX_VALUE[lo]! : -1;
+    if ((h | l) < 0) return undefined;
+    out[j] = (h << 4) | l;
+  }
   return out;
 }
 

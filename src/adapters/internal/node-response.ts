@@ -13,7 +13,8 @@ export function writeNodeResponse(res: ServerResponse, response: WebhookResponse
   }
   // Something else (a timeout middleware, …) already answered: a second answer would throw.
   if (res.headersSent) return;
-  // writeHead with the headers object: Node serialises it as it is when nothing was set
-  // before (the fast path), and merges it over headers set earlier (middleware) otherwise.
-  res.writeHead(response.status, response.headers).end(response.body);
+  // writeHead with one headers object: Node serialises it as it is when nothing was set
+  // before (its fast path), and merges it over headers set earlier (middleware) otherwise.
+  // Content-Length given here, or Node would fall back to chunked encoding.
+  res.writeHead(response.status, { ...response.headers, "content-length": String(Buffer.byteLength(response.body)) }).end(response.body);
 }
