@@ -9,7 +9,7 @@ import type { JobProcessor, WebhookQueue } from "./queue";
 import { inProcessQueue } from "./queue";
 import { errorResponse, failureResponse, jsonResponse, type WebhookResponse } from "./response";
 import type { IdempotencyStore } from "./store";
-import { syncOpsOf } from "./internal/sync-store";
+import { syncTwins } from "./internal/sync-store";
 import { memoryStore } from "./stores/memory";
 import type { VerifiedWebhook, WebhookRequest, WebhookScheme } from "./types";
 import { verifyRequest } from "./verify";
@@ -326,6 +326,8 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   const leaseOptions = { leaseMs };
   const ttlOptions = { ttlMs };
   const fixedVerifyOptions = { now: undefined, toleranceSeconds };
+  // memoryStore's synchronous claim and complete, while the store still has them.
+  const twins = syncTwins(store);
 
   async function report(code: WebhookReceiverErrorCode, message: string, event: VerifiedWebhook<unknown> | undefined, cause?: unknown): Promise<void> {
     const status = code === "handler_failed" ? 500 : code === "missing_event_id" ? 400 : code === "unsupported_version" ? 422 : 503;
@@ -426,7 +428,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
    * run the handlers again.
    */
   function finish(key: string, token: string, event: VerifiedWebhook<unknown>, at: number): Promise<void> | undefined {
-    const sync = syncOpsOf(store);
+    const sync = twins?.();
     if (sync !== undefined) {
       try {
         if (sync.complete(key, token, ttlMs)) return undefined;
@@ -538,19 +540,47 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       if (queue.durable && key !== undefined && token !== undefined) await finish(key, token, event, at);
       return ACCEPTED;
     }
+    return runAndFinish(event, version, handlers, key, token, at, stale);
+  }
+
+  /**
+   * Runs the handlers in the request, then marks the event done (or releases it if a handler
+   * failed). Synchronous as far as the handlers and the store allow.
+   */
+  function runAndFinish(
+    event: VerifiedWebhook<unknown>,
+    version: string | undefined,
+    handlers: Registration[],
+    key: string | undefined,
+    token: string | undefined,
+    at: number,
+    stale: boolean,
+  ): WebhookResponse | Promise<WebhookResponse> {
+    let running: Promise<void> | undefined;
     try {
-      const running = runHandlers(handlers, event, { key, attempt: 1, background: false, stale, version });
-      if (running !== undefined) await running;
+      running = runHandlers(handlers, event, { key, attempt: 1, background: false, stale, version });
     } catch (e) {
-      await report("handler_failed", "a handler failed; the claim was released so the provider's retry runs it again", event, e);
-      if (key !== undefined && token !== undefined) await abandon(key, token, event);
-      return HANDLER_FAILED;
+      return handlerFailed(e, event, key, token);
     }
-    if (key !== undefined && token !== undefined) {
-      const finishing = finish(key, token, event, at);
-      if (finishing !== undefined) await finishing;
+    if (running !== undefined) {
+      return running.then(
+        () => processed(event, key, token, at),
+        (e: unknown) => handlerFailed(e, event, key, token),
+      );
     }
-    return PROCESSED;
+    return processed(event, key, token, at);
+  }
+
+  function processed(event: VerifiedWebhook<unknown>, key: string | undefined, token: string | undefined, at: number): WebhookResponse | Promise<WebhookResponse> {
+    if (key === undefined || token === undefined) return PROCESSED;
+    const finishing = finish(key, token, event, at);
+    return finishing === undefined ? PROCESSED : finishing.then(() => PROCESSED);
+  }
+
+  async function handlerFailed(e: unknown, event: VerifiedWebhook<unknown>, key: string | undefined, token: string | undefined): Promise<WebhookResponse> {
+    await report("handler_failed", "a handler failed; the claim was released so the provider's retry runs it again", event, e);
+    if (key !== undefined && token !== undefined) await abandon(key, token, event);
+    return HANDLER_FAILED;
   }
 
   function register(type: string | readonly string[], second: HandlerOptions | WebhookHandler<unknown>, third?: WebhookHandler<unknown>): void {
@@ -620,7 +650,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       const at = performance.now();
       let claim;
       try {
-        const sync = syncOpsOf(store);
+        const sync = twins?.();
         claim = sync !== undefined ? sync.claim(key, leaseMs) : await store.claim(key, leaseOptions);
       } catch (e) {
         // Fail closed: never handle an event we could not claim.
@@ -629,6 +659,9 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       }
       if (claim.status === "completed") return DUPLICATE;
       if (claim.status === "in_progress") return IN_PROGRESS;
+      // Without ordering or a queue, handling needs no more awaiting than the handlers and
+      // the store ask for: with memoryStore and a synchronous handler, none at all.
+      if (!ordering && !queue) return runAndFinish(event, version, handlers, key, claim.token, at, false);
       return await dispatch(event, version, handlers, key, claim.token, at);
     },
     drain() {

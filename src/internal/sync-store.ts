@@ -22,8 +22,12 @@ export function registerSyncOps(store: IdempotencyStore, ops: SyncStoreOps): voi
   registry.set(store, { claim: ops.claim, complete: ops.complete, asyncClaim: store.claim, asyncComplete: store.complete });
 }
 
-/** The synchronous twins of `store`, if it has them and they still match its methods. */
-export function syncOpsOf(store: IdempotencyStore): SyncStoreOps | undefined {
+/**
+ * A check, made once, that says per call whether `store` still has its synchronous twins
+ * (two property reads, no lookup): `undefined` when it never had any.
+ */
+export function syncTwins(store: IdempotencyStore): (() => SyncStoreOps | undefined) | undefined {
   const ops = registry.get(store);
-  return ops !== undefined && ops.asyncClaim === store.claim && ops.asyncComplete === store.complete ? ops : undefined;
+  if (ops === undefined) return undefined;
+  return () => (ops.asyncClaim === store.claim && ops.asyncComplete === store.complete ? ops : undefined);
 }

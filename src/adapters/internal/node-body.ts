@@ -42,6 +42,19 @@ export function describeBody(name: string, body: unknown): string {
 }
 
 /**
+ * The chunks as one Buffer. A lone chunk is used as it is when it owns its memory (Node's
+ * HTTP parser hands each body chunk its own exact-size buffer); a view over a larger
+ * buffer, or several chunks, are copied once, so the body never pins more than itself.
+ */
+function whole(chunks: readonly Buffer[], size: number): Buffer {
+  if (chunks.length === 1) {
+    const only = chunks[0]!;
+    if (only.buffer.byteLength <= 2 * only.byteLength) return only;
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/**
  * Reads a body stream whole, refusing more than `maxBodyBytes`: a declared `Content-Length`
  * over the limit is refused before a byte is read, and a streamed body is counted as it
  * flows and dropped (listeners removed, stream paused) the moment it passes the limit.
@@ -83,8 +96,7 @@ export function readStream(stream: Readable, headers: IncomingHttpHeaders, maxBo
     function onEnd(): void {
       if (done) return;
       done = true;
-      // One copy: the chunks may be views over larger socket reads that should not be pinned.
-      resolve({ ok: true, body: Buffer.concat(chunks, size) });
+      resolve({ ok: true, body: whole(chunks, size) });
     }
     // "error" or "close" before "end": the client went away mid-body. (After "end" they
     // change nothing: the listeners stay, as removing them costs more than they do.)
