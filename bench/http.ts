@@ -18,6 +18,7 @@
 //   npx tsx bench/http.ts                      the full run (about 2 minutes)
 //   npx tsx bench/http.ts --only=node,hono     some frameworks
 //   npx tsx bench/http.ts --duration=2         shorter runs (a smoke run)
+//   npx tsx bench/http.ts --rounds=3           three interleaved rounds, medians reported
 //   npx tsx bench/http.ts --variants=limit,hookguard --cpu-prof=/tmp/prof
 //                                              some servers, each writing a V8 CPU profile
 import type { Buffer } from "node:buffer";
@@ -48,6 +49,12 @@ export interface HttpBenchOptions {
   readonly variants?: readonly Variant[];
   /** Write a V8 CPU profile of each server process into this folder (`node --cpu-prof`). */
   readonly cpuProfDir?: string;
+  /**
+   * Rounds: each round runs every framework × variant once, in turn, and each figure
+   * reported is the median over the rounds. On a shared machine a burst of other work
+   * lands on one run; interleaved rounds keep it from deciding a ratio. @default 1
+   */
+  readonly rounds?: number;
 }
 
 export interface HttpBenchRow {
@@ -208,8 +215,46 @@ async function load(port: number, connections: number, durationS: number, reques
   return autocannon({ url: `http://127.0.0.1:${port}`, connections, duration: durationS, pipelining: 1, requests });
 }
 
-/** Runs every framework × variant, one server process at a time, and kills each after its run. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** One row from the rounds of one server: medians of the rates and latencies, sums of the counts. */
+function combine(runs: readonly HttpBenchRow[]): HttpBenchRow {
+  const first = runs[0]!;
+  const cpu = runs.map((r) => r.cpuUsPerRequest).filter((c): c is number => c !== undefined);
+  return {
+    framework: first.framework,
+    variant: first.variant,
+    reqPerSec: median(runs.map((r) => r.reqPerSec)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    requests: runs.reduce((n, r) => n + r.requests, 0),
+    failures: runs.reduce((n, r) => n + r.failures, 0),
+    verified: first.verified === undefined ? undefined : runs.reduce((n, r) => n + (r.verified ?? 0), 0),
+    cpuUsPerRequest: cpu.length === runs.length ? median(cpu) : undefined,
+  };
+}
+
+/** Runs every framework × variant (`rounds` times, interleaved) and reports each server's medians. */
 export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBenchRow[]> {
+  const { frameworks = FRAMEWORKS, variants = VARIANTS, rounds = 1 } = options;
+  const runs = new Map<string, HttpBenchRow[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const row of await benchRound(options)) {
+      const key = `${row.framework}/${row.variant}`;
+      runs.set(key, [...(runs.get(key) ?? []), row]);
+    }
+  }
+  const rows: HttpBenchRow[] = [];
+  for (const framework of frameworks) for (const variant of variants) rows.push(combine(runs.get(`${framework}/${variant}`)!));
+  return rows;
+}
+
+/** One round: every framework × variant, one server process at a time, each killed after its run. */
+async function benchRound(options: HttpBenchOptions): Promise<HttpBenchRow[]> {
   const { frameworks = FRAMEWORKS, variants = VARIANTS, connections = 10, durationS = 5, warmupS = 1, onResult, cpuProfDir } = options;
   const rows: HttpBenchRow[] = [];
   const bundle = await bundleHookguard();
@@ -312,13 +357,15 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const duration = args.find((a) => a.startsWith("--duration="))?.slice("--duration=".length);
   const servers = args.find((a) => a.startsWith("--variants="))?.slice("--variants=".length).split(",");
   const cpuProfDir = args.find((a) => a.startsWith("--cpu-prof="))?.slice("--cpu-prof=".length);
+  const rounds = Number(args.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length) ?? 1);
   const frameworks = only ? FRAMEWORKS.filter((f) => only.includes(f)) : FRAMEWORKS;
   const variants = servers ? VARIANTS.filter((v) => servers.includes(v)) : VARIANTS;
-  console.log(`HTTP bench: ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, loopback, 10 connections, ${duration ?? 5} s per server after 1 s warm-up, 1 KiB bodies\n`);
+  console.log(`HTTP bench: ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, loopback, 10 connections, ${duration ?? 5} s per server after 1 s warm-up, ${rounds} round(s) (medians), 1 KiB bodies\n`);
   const rows = await benchHttp({
     frameworks,
     variants,
     cpuProfDir,
+    rounds,
     durationS: duration === undefined ? 5 : Number(duration),
     onResult: (r) => console.error(`  ${r.framework}/${r.variant}: ${fmt(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms, ${r.cpuUsPerRequest?.toFixed(1) ?? "?"} µs CPU/req, ${r.failures} failures`),
   });

@@ -322,6 +322,8 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
       ? `${signature.list.prefix}<${encoding}>`
       : `${prefix}<${encoding}>`;
 
+  const bodyOnly = template.hasBody && template.before.length === 0 && template.after.length === 0;
+
   function malformed(detail: string, header = sigHeaderLabel): VerifyFailure {
     return { ok: false, code: "malformed_header", header, detail };
   }
@@ -388,6 +390,8 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
       id = firstHeader(req, idHeaders!);
       if (id === undefined) return { ok: false, code: "missing_header", header: idHeaders![0] };
     }
+    // The body alone (GitHub, Shopify, …): nothing to fill in.
+    if (bodyOnly) return { candidates, parts: [req.body], timestampMs };
     const values = { timestamp: tsRaw, id, url: req.url, method: req.method };
     const parts: (string | Uint8Array)[] = [];
     const head = fill(template.before, values);
