@@ -5,6 +5,7 @@
 // skipped the real-database tests would pass without testing the stores at all.
 import { Redis } from "ioredis";
 import pg from "pg";
+import { isCI } from "./ci";
 
 /** Where the tests find Redis. */
 export const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -15,12 +16,6 @@ const START = {
   Redis: 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log',
   PostgreSQL: "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
 } as const;
-
-/** True when CI is set (to anything but "", "0" or "false"): then nothing may be skipped. */
-export function isCI(): boolean {
-  const ci = process.env.CI;
-  return ci !== undefined && ci !== "" && ci !== "0" && ci.toLowerCase() !== "false";
-}
 
 async function probeRedis(): Promise<void> {
   const client = new Redis(redisUrl, {

@@ -7,7 +7,7 @@ import type { VerifiedWebhook, WebhookJob } from "../../src/index";
 import { decodeJob, encodeJob } from "../../src/queues/internal/job-data";
 import { jobIdFor, keyFromJobId } from "../../src/queues/internal/job-id";
 
-const runs = Number(process.env.HOOKGUARD_FC_RUNS ?? 500);
+const runs = Number(process.env.HOOKGUARD_FC_RUNS || 500);
 
 /** Any UTF-16 string, lone surrogates, ':' and '%' included (and likely). */
 const anyKey = fc.array(fc.oneof(fc.constantFrom(0x25, 0x3a, 0x30, 0x2d, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xd83d, 0xde80), fc.integer({ min: 0, max: 0xffff })), { maxLength: 24 }).map((units) => String.fromCharCode(...units));

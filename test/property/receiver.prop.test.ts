@@ -1,13 +1,20 @@
 // Exactly-once dispatch under every interleaving fast-check's scheduler can find: store
-// operations and handler steps resolve in an order the scheduler picks.
+// operations and handler steps resolve in an order the scheduler picks. These are not
+// verification properties: they run HOOKGUARD_FC_RUNS times, else 200, in CI too.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createWebhookReceiver, memoryStore, signWebhook, stripe, type IdempotencyStore, type WebhookResponse } from "../../src/index";
+import { propTimeout } from "./support";
 
-const runs = Number(process.env.HOOKGUARD_FC_RUNS ?? 200);
+const runs = Number(process.env.HOOKGUARD_FC_RUNS || 200);
 const scheme = stripe({ secret: "whsec_prop_receiver" });
 const body = JSON.stringify({ id: "evt_prop", type: "invoice.paid" });
-const headersPromise = signWebhook(body, scheme);
+// Signed once for a fixed instant, which every receiver below takes as its clock: against
+// the real clock, a run longer than Stripe's 300 s window (HOOKGUARD_FC_RUNS raised) would
+// start failing with timestamp_too_old.
+const T = 1_700_000_000_000;
+const clock = () => T;
+const headersPromise = signWebhook(body, scheme, { timestamp: T });
 
 function scheduledStore(s: fc.Scheduler, inner: IdempotencyStore): IdempotencyStore {
   return {
@@ -26,7 +33,7 @@ describe("receiver exactly-once (fast-check scheduler)", () => {
     const headers = await headersPromise;
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.integer({ min: 2, max: 12 }), async (s, n) => {
-        const receiver = createWebhookReceiver({ scheme, store: scheduledStore(s, memoryStore()) });
+        const receiver = createWebhookReceiver({ scheme, clock, store: scheduledStore(s, memoryStore()) });
         let handled = 0;
         receiver.on("invoice.paid", async () => {
           handled++;
@@ -41,13 +48,13 @@ describe("receiver exactly-once (fast-check scheduler)", () => {
       }),
       { numRuns: runs },
     );
-  });
+  }, propTimeout(0.78));
 
   it("a handler that fails on its first attempt is released, and a retry runs it once more and completes", async () => {
     const headers = await headersPromise;
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.integer({ min: 1, max: 8 }), async (s, n) => {
-        const receiver = createWebhookReceiver({ scheme, store: scheduledStore(s, memoryStore()) }).onError(() => {});
+        const receiver = createWebhookReceiver({ scheme, clock, store: scheduledStore(s, memoryStore()) }).onError(() => {});
         let attempts = 0;
         let succeeded = 0;
         receiver.on("invoice.paid", async () => {
@@ -70,7 +77,7 @@ describe("receiver exactly-once (fast-check scheduler)", () => {
       }),
       { numRuns: runs },
     );
-  });
+  }, propTimeout(0.39));
 
   it("a lease that expires (a crashed worker) lets a later delivery process it, and the stale token cannot complete", async () => {
     const headers = await headersPromise;
@@ -78,7 +85,7 @@ describe("receiver exactly-once (fast-check scheduler)", () => {
       fc.asyncProperty(fc.integer({ min: 1, max: 60_000 }), fc.integer({ min: 1, max: 60_000 }), async (leaseMs, extra) => {
         let now = 1_700_000_000_000;
         const store = memoryStore({ now: () => now });
-        const receiver = createWebhookReceiver({ scheme, store, leaseMs });
+        const receiver = createWebhookReceiver({ scheme, clock, store, leaseMs });
         let handled = 0;
         receiver.on("invoice.paid", () => void handled++);
         const crashed = await store.claim("stripe:evt_prop", { leaseMs });
@@ -93,5 +100,5 @@ describe("receiver exactly-once (fast-check scheduler)", () => {
       }),
       { numRuns: runs },
     );
-  });
+  }, propTimeout(0.15));
 });

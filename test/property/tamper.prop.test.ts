@@ -8,12 +8,15 @@ import {
   CASES,
   SIGNED_ID,
   TIMESTAMPED,
+  expectBe,
+  expectEqual,
   expectedOk,
   idArb,
   inWindow,
   matrix,
   nowArb,
   params,
+  propTimeout,
   replaceAt,
   requestOf,
   requestOutcome,
@@ -112,15 +115,16 @@ describe.each(matrix())("tamper: %s (%s crypto)", (_label, impl, c) => {
         const i = at % tampered.length;
         tampered[i] = (tampered[i]! + delta) & 0xff;
         const error = await verifyError(scheme, requestOf(signed, signed.headers, tampered), { now: clock.now });
-        expect(error.code).toBe("signature_mismatch");
+        expectBe(error.code, "signature_mismatch");
         const sigHeader = signed.headers[writtenName(signed.headers, c.signature.read)]!;
         const [start, end] = c.signature.span(sigHeader);
-        expect(error.message).not.toContain(sigHeader.slice(start, end));
-        if (secret.length >= 8) expect(error.message).not.toContain(secret);
+        const digest = sigHeader.slice(start, end);
+        if (error.message.includes(digest)) expect(error.message).not.toContain(digest);
+        if (secret.length >= 8 && error.message.includes(secret)) expect(error.message).not.toContain(secret);
       }),
       params(),
     );
-  });
+  }, propTimeout(0.34));
 
   it("any character of the signature changed → signature_mismatch if still a valid encoding of the right length, else malformed_header", async () => {
     await fc.assert(
@@ -131,18 +135,18 @@ describe.each(matrix())("tamper: %s (%s crypto)", (_label, impl, c) => {
         const value = signed.headers[name]!;
         const [start, end] = c.signature.span(value);
         const encoded = value.slice(start, end);
-        expect(encoded.length).toBe(c.signature.encoding === "hex" ? c.digestBytes * 2 : Math.ceil(c.digestBytes / 3) * 4);
+        expectBe(encoded.length, c.signature.encoding === "hex" ? c.digestBytes * 2 : Math.ceil(c.digestBytes / 3) * 4);
         const i = at % encoded.length;
         fc.pre(encoded[i] !== replacement);
         const model = signatureModel(c.signature.encoding, encoded, i, replacement);
         const headers = { ...signed.headers, [name]: replaceAt(value, start + i, replacement) };
         const expected: Outcome = model === true ? expectedOk(c, signed, 0) : { ok: false, code: model };
-        expect(await verifyOutcome(scheme, requestOf(signed, headers), { now: clock.now })).toEqual(expected);
-        expect(await requestOutcome(scheme, requestOf(signed, headers), { now: clock.now })).toEqual(expected);
+        expectEqual(await verifyOutcome(scheme, requestOf(signed, headers), { now: clock.now }), expected);
+        expectEqual(await requestOutcome(scheme, requestOf(signed, headers), { now: clock.now }), expected);
       }),
       params(),
     );
-  });
+  }, propTimeout(0.39));
 
   it("characters inserted into or removed from the signature → malformed_header (a lenient decoder would stop early and match)", async () => {
     const alphabet = c.signature.encoding === "hex" ? HEX_DIGITS : BASE64_ALPHABET;
@@ -159,23 +163,23 @@ describe.each(matrix())("tamper: %s (%s crypto)", (_label, impl, c) => {
         const i = start + (at % (end - start + 1 - remove));
         const headers = { ...signed.headers, [name]: value.slice(0, i) + insert + value.slice(i + remove) };
         const expected = { ok: false, code: "malformed_header" };
-        expect(await verifyOutcome(scheme, requestOf(signed, headers), { now: clock.now })).toEqual(expected);
-        expect(await requestOutcome(scheme, requestOf(signed, headers), { now: clock.now })).toEqual(expected);
+        expectEqual(await verifyOutcome(scheme, requestOf(signed, headers), { now: clock.now }), expected);
+        expectEqual(await requestOutcome(scheme, requestOf(signed, headers), { now: clock.now }), expected);
       }),
       params(),
     );
-  });
+  }, propTimeout(0.35));
 
   it("the request verifies untouched (the tamper properties start from a valid request)", async () => {
     await fc.assert(
       fc.asyncProperty(c.secret, jsonText, clockArb(c), async (secret, text, clock) => {
         const scheme = c.make(secret, impl, clock.tolerance);
         const signed = await signRequest(c, scheme, text, sentFor(clock.timestampMs));
-        expect(await verifyOutcome(scheme, requestOf(signed), { now: clock.now })).toEqual(expectedOk(c, signed, 0));
+        expectEqual(await verifyOutcome(scheme, requestOf(signed), { now: clock.now }), expectedOk(c, signed, 0));
       }),
-      { ...params(), numRuns: Math.max(1, Math.ceil(params().numRuns! / 4)) },
+      params(),
     );
-  });
+  }, propTimeout(0.42));
 });
 
 describe.each(matrix(TIMESTAMPED))("tamper timestamp: %s (%s crypto)", (_label, impl, c) => {
@@ -195,12 +199,12 @@ describe.each(matrix(TIMESTAMPED))("tamper timestamp: %s (%s crypto)", (_label, 
         const newRaw = ts.span ? tampered.slice(start, end).trim() : tampered;
         const expected = timestampModel(newRaw, ts.unit, clock.now, clock.tolerance);
         const headers = { ...signed.headers, [name]: tampered };
-        expect(await verifyOutcome(scheme, requestOf(signed, headers), { now: clock.now })).toEqual({ ok: false, code: expected });
-        expect(await requestOutcome(scheme, requestOf(signed, headers), { now: clock.now })).toEqual({ ok: false, code: expected });
+        expectEqual(await verifyOutcome(scheme, requestOf(signed, headers), { now: clock.now }), { ok: false, code: expected });
+        expectEqual(await requestOutcome(scheme, requestOf(signed, headers), { now: clock.now }), { ok: false, code: expected });
       }),
       params(),
     );
-  });
+  }, propTimeout(0.46));
 
   it("a valid timestamp just outside the window → timestamp_too_old / timestamp_too_new, before any HMAC", async () => {
     await fc.assert(
@@ -212,11 +216,11 @@ describe.each(matrix(TIMESTAMPED))("tamper timestamp: %s (%s crypto)", (_label, 
         let timestampMs = old ? edge - beyondMs : edge + beyondMs;
         timestampMs = old ? Math.floor(timestampMs / step) * step : Math.ceil(timestampMs / step) * step;
         const signed = await signRequest(c, scheme, "{}", sentFor(timestampMs));
-        expect(await verifyOutcome(scheme, requestOf(signed), { now })).toEqual({ ok: false, code: old ? "timestamp_too_old" : "timestamp_too_new" });
+        expectEqual(await verifyOutcome(scheme, requestOf(signed), { now }), { ok: false, code: old ? "timestamp_too_old" : "timestamp_too_new" });
       }),
       params(),
     );
-  });
+  }, propTimeout(0.27));
 });
 
 describe.each(matrix(SIGNED_ID))("tamper id: %s (%s crypto)", (_label, impl, c) => {
@@ -228,17 +232,17 @@ describe.each(matrix(SIGNED_ID))("tamper id: %s (%s crypto)", (_label, impl, c) 
         const scheme = c.make(secret, impl, clock.tolerance);
         const signed = await signRequest(c, scheme, text, sentFor(clock.timestampMs, id));
         const name = writtenName(signed.headers, idRead);
-        expect(signed.headers[name]).toBe(id);
+        expectBe(signed.headers[name], id);
         const chars = Array.from(id);
         const i = at % chars.length;
         fc.pre(chars[i] !== replacement);
         chars[i] = replacement;
         const headers = { ...signed.headers, [name]: chars.join("") };
-        expect(await verifyOutcome(scheme, requestOf(signed, headers), { now: clock.now })).toEqual({ ok: false, code: "signature_mismatch" });
+        expectEqual(await verifyOutcome(scheme, requestOf(signed, headers), { now: clock.now }), { ok: false, code: "signature_mismatch" });
       }),
       params(),
     );
-  });
+  }, propTimeout(0.32));
 });
 
 describe.each(matrix(CASES.filter((c) => c.signsUrl)))("tamper url: %s (%s crypto)", (_label, impl, c) => {
@@ -249,9 +253,9 @@ describe.each(matrix(CASES.filter((c) => c.signsUrl)))("tamper url: %s (%s crypt
         const signed = await signRequest(c, scheme, text, sentFor(clock.timestampMs));
         fc.pre(url !== signed.url || method !== "POST");
         const expected = { ok: false, code: "signature_mismatch" };
-        expect(await verifyOutcome(scheme, { body: text, headers: signed.headers, url, method }, { now: clock.now })).toEqual(expected);
+        expectEqual(await verifyOutcome(scheme, { body: text, headers: signed.headers, url, method }, { now: clock.now }), expected);
       }),
       params(),
     );
-  });
+  }, propTimeout(0.28));
 });

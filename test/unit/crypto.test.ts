@@ -4,6 +4,7 @@ import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { digest, prepareHmacKey, resolveCrypto, timingSafeEqual, type HmacAlgorithm } from "../../src/internal/crypto";
+import { params, propTimeout } from "../property/support";
 
 const algorithms: HmacAlgorithm[] = ["sha1", "sha256", "sha512"];
 const part = fc.oneof(fc.string({ unit: "binary", maxLength: 64 }), fc.uint8Array({ maxLength: 64 }));
@@ -22,9 +23,9 @@ describe("HMAC on both paths", () => {
         expect(node.length).toBe(expected.length);
         expect(web.length).toBe(expected.length);
       }),
-      { numRuns: 60 },
+      params(),
     );
-  });
+  }, propTimeout(0.45));
 
   it.each(algorithms)("%s: plain digests agree", async (algorithm) => {
     await fc.assert(
@@ -33,9 +34,9 @@ describe("HMAC on both paths", () => {
         const web = new Uint8Array(await digest(algorithm, parts, "web"));
         expect(web).toEqual(node);
       }),
-      { numRuns: 30 },
+      params(),
     );
-  });
+  }, propTimeout(0.22));
 });
 
 describe("timingSafeEqual", () => {
@@ -48,8 +49,9 @@ describe("timingSafeEqual", () => {
         expect(timingSafeEqual(a, new Uint8Array(a), "node")).toBe(true);
         expect(timingSafeEqual(a, new Uint8Array(a), "web")).toBe(true);
       }),
+      params(),
     );
-  });
+  }, propTimeout(0.05));
 
   it("refuses a length mismatch without throwing (node:crypto's own would throw)", () => {
     expect(timingSafeEqual(new Uint8Array(32), new Uint8Array(31), "node")).toBe(false);

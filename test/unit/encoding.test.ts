@@ -3,6 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { base64ToBytes, bodyText, bytesToBase64, bytesToHex, hexToBytes, utf8Decode, utf8Encode } from "../../src/internal/encoding";
+import { params, propTimeout } from "../property/support";
 
 /** Bytes as a plain array: a Buffer and a Uint8Array with the same bytes compare equal. */
 const list = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : Array.from(bytes));
@@ -25,8 +26,9 @@ describe("hexToBytes", () => {
         expect(list(hexToBytes(hex))).toEqual(list(bytes));
         expect(list(hexToBytes(hex.toUpperCase()))).toEqual(list(bytes));
       }),
+      params(),
     );
-  });
+  }, propTimeout(0.07));
 });
 
 describe("base64ToBytes", () => {
@@ -55,8 +57,9 @@ describe("base64ToBytes", () => {
         expect(b64).toBe(Buffer.from(bytes).toString("base64"));
         expect(list(base64ToBytes(b64))).toEqual(list(bytes));
       }),
+      params(),
     );
-  });
+  }, propTimeout(0.07));
 
   it("encodes only the viewed bytes of a Uint8Array inside a larger buffer", () => {
     const big = new Uint8Array([1, 2, 3, 4, 5, 6]);
@@ -74,8 +77,9 @@ describe("UTF-8", () => {
         expect(bodyText(utf8Encode(s))).toBe(s);
         expect(bodyText(s)).toBe(s);
       }),
+      params(),
     );
-  });
+  }, propTimeout(0.04));
 
   it("replaces invalid sequences with U+FFFD and keeps a BOM", () => {
     expect(utf8Decode(new Uint8Array([0x61, 0xff, 0x62]))).toBe("a\uFFFDb");

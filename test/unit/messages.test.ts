@@ -14,6 +14,7 @@ import { stripe } from "../../src/schemes/stripe";
 import type { WebhookScheme } from "../../src/types";
 import { verifyWebhook } from "../../src/verify";
 import { CRYPTO_IMPLS, type CryptoImpl } from "../helpers/crypto-impls";
+import { expectBe, params, propTimeout } from "../property/support";
 
 const T = 1_700_000_000;
 
@@ -132,19 +133,21 @@ describe.each(CRYPTO_IMPLS)("error messages (crypto: %s)", (crypto) => {
             () => undefined,
             (e: unknown) => e,
           );
-          expect(error, c.label).toBeInstanceOf(WebhookVerificationError);
-          expect(isWebhookError(error)).toBe(true);
-          expect(isWebhookVerificationError(error)).toBe(true);
+          // Each check calls `expect` only when it fails: some 50 checks a run at 10,000 runs
+          // would otherwise spend most of the time in vitest's bookkeeping.
+          if (!(error instanceof WebhookVerificationError)) expect(error, c.label).toBeInstanceOf(WebhookVerificationError);
+          expectBe(isWebhookError(error), true);
+          expectBe(isWebhookVerificationError(error), true);
           const { code, message, status } = error as WebhookVerificationError;
-          expect(code, c.label).toBe(c.code);
-          expect(status).toBeGreaterThanOrEqual(400);
-          expect(message.length).toBeGreaterThan(20);
-          for (const s of forbidden(secret, c.body, c.headers, c.computed)) expect(message, `${c.label}: message leaks ${s.slice(0, 4)}…`).not.toContain(s);
+          if (code !== c.code) expect(code, c.label).toBe(c.code);
+          if (!(status >= 400)) expect(status).toBeGreaterThanOrEqual(400);
+          if (!(message.length > 20)) expect(message.length).toBeGreaterThan(20);
+          for (const s of forbidden(secret, c.body, c.headers, c.computed)) if (message.includes(s)) expect(message, `${c.label}: message leaks ${s.slice(0, 4)}…`).not.toContain(s);
         }
       }),
-      { numRuns: 40 },
+      params(),
     );
-  });
+  }, propTimeout(0.6));
 });
 
 describe("error messages", () => {

@@ -8,6 +8,7 @@ import { derToP1363, ed25519PublicKey, firstValidKey, p1363ToDer, p256PublicKey,
 import { missingUrl, resolvePublicUrl, urlForDetail } from "../../src/internal/public-url";
 import { ed25519Pair, p256Pair } from "../fixtures/providers/support";
 import { selfSignedCertificate } from "../fixtures/providers/x509";
+import { params, propTimeout } from "../property/support";
 
 describe("derToP1363 / p1363ToDer", () => {
   it("round-trips every signature node:crypto produces, and agrees with node's P1363 output", () => {
@@ -19,9 +20,9 @@ describe("derToP1363 / p1363ToDer", () => {
         expect(p1363).toBeDefined();
         expect(Buffer.from(p1363ToDer(p1363!))).toEqual(der);
       }),
-      { numRuns: 100 },
+      params(),
     );
-  });
+  }, propTimeout(0.24));
 
   it("rejects every non-DER spelling: long-form lengths, padding, negatives, trailing bytes, zero", () => {
     const r = Buffer.alloc(32, 0x11);
@@ -42,8 +43,8 @@ describe("derToP1363 / p1363ToDer", () => {
   });
 
   it("never throws on arbitrary bytes", () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (b) => void derToP1363(b, 32)));
-  });
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (b) => void derToP1363(b, 32)), params());
+  }, propTimeout(0.01));
 });
 
 describe("key parsing", () => {
@@ -71,8 +72,8 @@ describe("key parsing", () => {
     expect(readCertificate(der.subarray(0, der.length - 1))).toBeUndefined();
     expect(readCertificate(Buffer.concat([der, Buffer.of(0)]))).toBeUndefined();
     expect(firstPemCertificate("no pem here")).toBeUndefined();
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => void readCertificate(b)));
-  });
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => void readCertificate(b)), params());
+  }, propTimeout(0.04));
 });
 
 describe("node:crypto and Web Crypto agree on every signature", () => {
@@ -91,9 +92,9 @@ describe("node:crypto and Web Crypto agree on every signature", () => {
         }
         expect(await keys.node.verify([data], good)).toBe(true);
       }),
-      { numRuns: 100 },
+      params(),
     );
-  });
+  }, propTimeout(1.05));
 
   it("ECDSA P-256: valid, high-s, tampered and out-of-range (r, s)", async () => {
     const p = p256Pair();
@@ -115,9 +116,9 @@ describe("node:crypto and Web Crypto agree on every signature", () => {
         // ECDSA accepts (r, n - s) as well as (r, s): both paths do, as OpenSSL and the SDK do.
         expect(await keys.node.verify([data], highS)).toBe(true);
       }),
-      { numRuns: 60 },
+      params(),
     );
-  });
+  }, propTimeout(1.17));
 
   it("RSA: valid and tampered signatures; firstValidKey stays synchronous on node", async () => {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
