@@ -10,6 +10,7 @@ import { inProcessQueue } from "./queue";
 import { errorResponse, failureResponse, jsonResponse, type WebhookResponse } from "./response";
 import type { IdempotencyStore } from "./store";
 import { syncTwins } from "./internal/sync-store";
+import { isThenable } from "./internal/thenable";
 import { memoryStore } from "./stores/memory";
 import type { VerifiedWebhook, WebhookRequest, WebhookScheme } from "./types";
 import { verifyRequest } from "./verify";
@@ -236,10 +237,6 @@ type Versioned = { readonly event: VerifiedWebhook<unknown>; readonly version: s
 const MAX_UPGRADES = 64;
 
 function noop(): void {}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
-}
 
 function msOption(value: number, option: string): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
@@ -631,7 +628,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     async receive(request: WebhookRequest): Promise<WebhookResponse> {
       const verifying = verifyRequest(request, scheme, clock ? { now: clock(), toleranceSeconds } : fixedVerifyOptions);
       // node:crypto verifies synchronously: no await (a microtask) for a value already here.
-      const outcome = verifying instanceof Promise ? await verifying : verifying;
+      const outcome = isThenable(verifying) ? await verifying : verifying;
       // Verification failed: answer from the value, never touching the store.
       if (!outcome.ok) return failureResponse(outcome, scheme.name);
       const handshake = scheme.handshake?.(outcome.webhook);

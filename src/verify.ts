@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { isThenable } from "./internal/thenable";
 import { WebhookVerificationError } from "./errors";
 import { headerReader } from "./headers";
 import { failureMessage } from "./internal/messages";
@@ -98,8 +99,8 @@ export function verifyWebhook<TPayload = unknown>(
   }
   // node:crypto answers synchronously: settling without an `await` saves the async
   // function's suspend and resume on every request (bench/: 3-9 % of a 1 KiB verify).
-  if (typeof (outcome as { then?: unknown }).then === "function") {
-    return Promise.resolve(outcome).then((o) => settle(o, scheme.name));
+  if (isThenable(outcome)) {
+    return Promise.resolve(outcome as PromiseLike<VerifyOutcome<TPayload>>).then((o) => settle(o, scheme.name));
   }
   const settled = outcome as VerifyOutcome<TPayload>;
   return settled.ok ? Promise.resolve(settled.webhook) : Promise.reject(verificationError(settled, scheme.name));

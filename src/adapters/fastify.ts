@@ -12,7 +12,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { WebhookResponse } from "../response";
 import type { VerifiedWebhook, WebhookScheme } from "../types";
-import { bytesAlreadyRead, describeBody, readStream, type BodyHolder } from "./internal/node-body";
+import { EMPTY, bytesAlreadyRead, describeBody, readStream, withinLimit, type BodyHolder } from "./internal/node-body";
 import {
   assertHandler,
   assertReceiver,
@@ -42,8 +42,6 @@ export interface WebhookRouteOptions {
 export type FastifyWebhookHandler<TPayload> = (event: VerifiedWebhook<TPayload>, request: FastifyRequest, reply: FastifyReply) => unknown;
 
 const ADAPTER = "hookguard/fastify";
-const EMPTY: RawBody = Object.freeze({ ok: true, body: new Uint8Array(0) });
-const TOO_LARGE: RawBody = Object.freeze({ ok: false, reason: "too_large" });
 
 const urlParts: UrlParts<FastifyRequest> = {
   path: (request) => request.url,
@@ -80,7 +78,7 @@ function route(fastify: FastifyInstance, opts: WebhookRouteOptions, fn: string, 
 function rawBodyOf(request: FastifyRequest, maxBodyBytes: number): RawBody {
   const { body } = request;
   // The route's parser read it (or a plugin put raw bytes there): as it is, within the limit.
-  if (body instanceof Uint8Array) return body.byteLength > maxBodyBytes ? TOO_LARGE : { ok: true, body };
+  if (body instanceof Uint8Array) return withinLimit(body, maxBodyBytes);
   const failed = refused.get(request);
   if (failed) return failed;
   // Fastify runs no parser for a request without a body; anything else here was put by

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import type { RawBody } from "./pipeline";
 
-const EMPTY: RawBody = Object.freeze({ ok: true, body: new Uint8Array(0) });
+export const EMPTY: RawBody = Object.freeze({ ok: true, body: new Uint8Array(0) });
 const TOO_LARGE: RawBody = Object.freeze({ ok: false, reason: "too_large" });
 const ABORTED: RawBody = Object.freeze({ ok: false, reason: "aborted" });
 
@@ -20,9 +20,14 @@ function byteLength(body: string | Uint8Array): number {
   return typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
 }
 
+/** Raw bytes someone already read, as a body: refused if over the limit. */
+export function withinLimit(body: string | Uint8Array, maxBodyBytes: number): RawBody {
+  return byteLength(body) > maxBodyBytes ? TOO_LARGE : { ok: true, body };
+}
+
 function bytes(value: unknown, maxBodyBytes: number): RawBody | undefined {
   if (typeof value !== "string" && !(value instanceof Uint8Array)) return undefined;
-  return byteLength(value) > maxBodyBytes ? TOO_LARGE : { ok: true, body: value };
+  return withinLimit(value, maxBodyBytes);
 }
 
 /**
