@@ -7,6 +7,7 @@ import { isThenable } from "./internal/thenable";
 import { WebhookVerificationError } from "./errors";
 import { headerReader } from "./headers";
 import { failureMessage } from "./internal/messages";
+import { fastVerifyOf } from "./internal/fast-verify";
 import { assertTolerance } from "./internal/timestamp";
 import type { SchemeRequest, VerifiedWebhook, VerifyFailure, VerifyOptions, VerifyOutcome, WebhookRequest, WebhookScheme } from "./types";
 
@@ -43,15 +44,16 @@ export function verifyRequest<TPayload>(
   else if (ArrayBuffer.isView(raw)) body = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
   else return bodyFailure(raw);
   const headers = request.headers ?? {};
-  const schemeRequest: SchemeRequest = {
-    body,
-    header: headerReader(headers),
-    url: request.url,
-    // The documented default, and the one signWebhook signs with: a URL-signed scheme
-    // must see the same method on both sides when the caller leaves it out.
-    method: request.method ?? "POST",
-  };
   const toleranceSeconds = options?.toleranceSeconds === undefined ? undefined : assertTolerance(options.toleranceSeconds, "options.toleranceSeconds");
+  // The documented default, and the one signWebhook signs with: a URL-signed scheme must
+  // see the same method on both sides when the caller leaves it out.
+  const method = request.method ?? "POST";
+  const fast = fastVerifyOf(scheme);
+  if (fast !== undefined) {
+    // A built-in HMAC scheme reads the headers as they are, and the clock only if it signs a timestamp.
+    return fast(body, headers, request.url, method, options?.now === undefined ? undefined : nowMs(options.now), toleranceSeconds);
+  }
+  const schemeRequest: SchemeRequest = { body, header: headerReader(headers), url: request.url, method };
   return scheme.verify(schemeRequest, { nowMs: nowMs(options?.now), toleranceSeconds });
 }
 

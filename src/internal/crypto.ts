@@ -19,6 +19,8 @@ export type CryptoPreference = "node" | "web" | undefined;
 export interface HmacKey {
   /** Computes the HMAC of the concatenated parts. */
   sign(parts: readonly (string | Uint8Array)[]): Uint8Array | Promise<Uint8Array>;
+  /** The HMAC of `head + body + tail` (empty parts skipped): the HMAC schemes' hot path, no array per request. */
+  mac(head: string, body: string | Uint8Array, tail: string): Uint8Array | Promise<Uint8Array>;
   /** The digest length in bytes. */
   readonly length: number;
 }
@@ -86,17 +88,22 @@ export function prepareHmacKey(algorithm: HmacAlgorithm, key: Uint8Array, impl: 
         for (const p of parts) h.update(p);
         return h.digest();
       },
+      mac(head, body, tail) {
+        const h = createHmac(algorithm, keyObject);
+        if (head.length !== 0) h.update(head);
+        h.update(body);
+        if (tail.length !== 0) h.update(tail);
+        return h.digest();
+      },
     };
   }
   let cryptoKey: Promise<CryptoKey> | undefined;
-  return {
-    length,
-    async sign(parts) {
-      const subtle = webSubtle();
-      cryptoKey ??= subtle.importKey("raw", key, { name: "HMAC", hash: webHashName[algorithm] }, false, ["sign"]);
-      return new Uint8Array(await subtle.sign("HMAC", await cryptoKey, concat(parts)));
-    },
-  };
+  async function sign(parts: readonly (string | Uint8Array)[]): Promise<Uint8Array> {
+    const subtle = webSubtle();
+    cryptoKey ??= subtle.importKey("raw", key, { name: "HMAC", hash: webHashName[algorithm] }, false, ["sign"]);
+    return new Uint8Array(await subtle.sign("HMAC", await cryptoKey, concat(parts)));
+  }
+  return { length, sign, mac: (head, body, tail) => sign([head, body, tail]) };
 }
 
 /** Plain (unkeyed) SHA digest, for schemes that hash bodies. */

@@ -24,18 +24,28 @@ export function parseForm(text: string): FormPayload {
   return out;
 }
 
+/** What {@link parseBody} returns for a body that is not valid JSON. */
+export const INVALID_BODY: unique symbol = Symbol("hookguard.invalidBody");
+
 /**
  * Parses the body: form-urlencoded when the content type says so, JSON otherwise (every
- * JSON provider, and requests that carry no content type). `undefined` means invalid JSON.
+ * JSON provider, and requests that carry no content type). {@link INVALID_BODY} means
+ * invalid JSON (a sentinel, not a wrapper object: this runs for every verified request).
  */
-export function parsePayload(body: string | Uint8Array, contentType: string | undefined): { value: unknown } | undefined {
+export function parseBody(body: string | Uint8Array, contentType: string | undefined): unknown {
   const text = bodyText(body);
-  if (isFormContentType(contentType)) return { value: parseForm(text) };
+  if (isFormContentType(contentType)) return parseForm(text);
   try {
-    return { value: JSON.parse(text) as unknown };
+    return JSON.parse(text) as unknown;
   } catch {
-    return undefined;
+    return INVALID_BODY;
   }
+}
+
+/** {@link parseBody} as `{ value }`, `undefined` for invalid JSON. */
+export function parsePayload(body: string | Uint8Array, contentType: string | undefined): { value: unknown } | undefined {
+  const value = parseBody(body, contentType);
+  return value === INVALID_BODY ? undefined : { value };
 }
 
 /** Reads `a.b.c` from a parsed payload; `undefined` unless the value is a string or number. */

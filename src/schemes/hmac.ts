@@ -16,11 +16,13 @@ import {
   type HmacAlgorithm,
   type HmacKey,
 } from "../internal/crypto";
-import { parsePayload, readPath } from "../internal/payload";
+import { INVALID_BODY, parseBody, readPath } from "../internal/payload";
+import { withFastVerify } from "../internal/fast-verify";
+import { readHeader } from "../headers";
 import { secretBytes, secretList, type SecretFormat } from "../internal/secrets";
 import { assertTolerance, checkWindow, formatTimestamp, parseTimestamp, type TimestampUnit } from "../internal/timestamp";
 import type { WebhookResponse } from "../response";
-import type { ResolvedSignOptions, SchemeContext, SchemeRequest, VerifiedWebhook, VerifyFailure, VerifyOutcome, WebhookScheme } from "../types";
+import type { ResolvedSignOptions, SchemeRequest, VerifiedWebhook, VerifyFailure, VerifyOutcome, WebhookHeaders, WebhookScheme } from "../types";
 
 export type { HmacAlgorithm } from "../internal/crypto";
 export type { SecretFormat } from "../internal/secrets";
@@ -190,43 +192,64 @@ function names(header: string | readonly string[]): readonly string[] {
   return (typeof header === "string" ? [header] : header).map((h) => h.toLowerCase());
 }
 
-function firstHeader(req: { header(name: string): string | undefined }, headerNames: readonly string[]): string | undefined {
-  for (const n of headerNames) {
-    const v = req.header(n);
+/**
+ * How the scheme reads a header: from a `SchemeRequest` (a caller of `verify`), or straight
+ * from the request's headers (`verifyRequest`'s direct entry). Module-level functions, so
+ * no request pays for a closure to read its headers.
+ */
+type HeaderGet = (source: unknown, name: string) => string | undefined;
+const fromSchemeRequest: HeaderGet = (req, name) => (req as SchemeRequest).header(name);
+const fromHeaders: HeaderGet = (headers, name) => readHeader(headers as WebhookHeaders, name);
+
+function firstHeader(source: unknown, get: HeaderGet, headerNames: readonly string[]): string | undefined {
+  for (let i = 0; i < headerNames.length; i++) {
+    const v = get(source, headerNames[i]!);
     if (v !== undefined) return v;
   }
   return undefined;
 }
 
-/** Reads a value from the verified payload and the request. */
-type Extractor = (payload: unknown, req: SchemeRequest) => string | undefined;
+/** Reads a value from the verified payload and the request's headers. */
+type Extractor = (payload: unknown, source: unknown, get: HeaderGet) => string | undefined;
 
-/** The context a user's extractor or `transformPayload` sees. */
-function extractContext(payload: unknown, req: SchemeRequest): ExtractContext {
-  return { payload, header: (n) => req.header(n) };
+/** The context a user's extractor or `transformPayload` sees (built only for them). */
+function extractContext(payload: unknown, source: unknown, get: HeaderGet): ExtractContext {
+  return { payload, header: (n) => get(source, n) };
 }
 
-function extractor(source: ValueSource | undefined): Extractor | undefined {
+function extractor(source: ValueSource | undefined, read: (list: readonly string[]) => readonly string[]): Extractor | undefined {
   if (source === undefined) return undefined;
   // Only a function needs a context object: header and body sources read directly, so the
   // common presets allocate none per request.
-  if (typeof source === "function") return (payload, req) => source(extractContext(payload, req));
+  if (typeof source === "function") return (payload, src, get) => source(extractContext(payload, src, get));
   if ("header" in source) {
-    const list = names(source.header);
-    return (_payload, req) => firstHeader(req, list);
+    const list = read(names(source.header));
+    return (_payload, src, get) => firstHeader(src, get, list);
   }
   const path = source.body.split(".");
   return (payload) => readPath(payload, path);
 }
 
 /**
- * A successful verification's bookkeeping before the payload is parsed.
- * Kept as a plain object so the hot path allocates little.
+ * `s.trim()`, skipping the call when both ends are visible ASCII (the usual case: providers
+ * write no spaces, and a header entry is trimmed on every request).
  */
-interface Prepared {
-  readonly candidates: readonly Uint8Array[];
-  readonly parts: readonly (string | Uint8Array)[];
-  readonly timestampMs: number | undefined;
+function trim(s: string): string {
+  const n = s.length;
+  if (n === 0) return s;
+  const a = s.charCodeAt(0);
+  const z = s.charCodeAt(n - 1);
+  return a > 32 && a < 127 && z > 32 && z < 127 ? s : s.trim();
+}
+
+function fill(segments: readonly Segment[], timestamp: string | undefined, id: string | undefined, url: string | undefined, method: string | undefined): string {
+  let s = "";
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (typeof seg === "string") s += seg;
+    else s += (seg.ref === "timestamp" ? timestamp : seg.ref === "id" ? id : seg.ref === "url" ? url : method) ?? "";
+  }
+  return s;
 }
 
 /**
@@ -255,8 +278,12 @@ export function hmacScheme<TPayload = unknown>(options: HmacSchemeOptions): Webh
   return buildHmacScheme(options, where);
 }
 
-/** @internal Builds a scheme; `where` names the factory in construction errors. */
-export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: string): WebhookScheme<TPayload> {
+/**
+ * @internal Builds a scheme; `where` names the factory in construction errors. `readFirst`
+ * maps a header name to one read before it (Standard Webhooks' `svix-*` beside the
+ * `webhook-*` it signs): the first name of each list is still the one written.
+ */
+export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: string, readFirst?: Readonly<Record<string, string>>): WebhookScheme<TPayload> {
   const {
     name,
     secret,
@@ -300,22 +327,31 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
     prepareHmacKey(algorithm, secretBytes(s, secretFormat, where, typeof secret === "string" ? "secret" : `secret[${i}]`), impl),
   );
   const sigLength = digestLength[algorithm];
+  // The names read, in order: a `readFirst` name, then the list as given.
+  const readOrder = (list: readonly string[]): readonly string[] => (readFirst ? list.flatMap((n) => (readFirst[n] !== undefined ? [readFirst[n]!, n] : [n])) : list);
   const sigHeaders = names(signature.header);
+  const sigHeadersRead = readOrder(sigHeaders);
   const sigHeaderLabel = sigHeaders[0]!;
   const prefix = signature.prefix ?? "";
   const decode = encoding === "hex" ? hexToBytes : base64ToBytes;
   const encode = encoding === "hex" ? bytesToHex : bytesToBase64;
   const pairSep = signature.pairs?.separator.trim();
   const pairKey = signature.pairs?.key;
+  const listSep = signature.list?.separator;
+  const listPrefix = signature.list?.prefix ?? "";
   const tsKey = timestamp && "signatureKey" in timestamp ? timestamp.signatureKey : undefined;
   const tsHeaders = timestamp && "header" in timestamp ? names(timestamp.header) : undefined;
+  const tsHeadersRead = tsHeaders && readOrder(tsHeaders);
   const tsBodyPath = timestamp && "body" in timestamp ? timestamp.body.split(".") : undefined;
   const tsUnit = timestamp?.unit;
   if (tsUnit !== undefined && tsUnit !== "s" && tsUnit !== "ms" && tsUnit !== "rfc3339") throw new TypeError(`hookguard: ${where}: \`timestamp.unit\` must be "s", "ms" or "rfc3339"`);
+  const checksTimestamp = tsKey !== undefined || tsHeaders !== undefined;
   const idHeaders = options.id && typeof options.id !== "function" && "header" in options.id ? names(options.id.header) : undefined;
+  const idHeadersRead = idHeaders && readOrder(idHeaders);
+  const signsId = template.uses.has("id");
   const typeHeaders = options.type && typeof options.type !== "function" && "header" in options.type ? names(options.type.header) : undefined;
-  const getId = extractor(options.id);
-  const getType = extractor(options.type);
+  const getId = extractor(options.id, readOrder);
+  const getType = extractor(options.type, readOrder);
   const expected = signature.pairs
     ? `${tsKey ? `${tsKey}=<timestamp>${signature.pairs.separator}` : ""}${pairKey}=<${encoding}>`
     : signature.list
@@ -323,149 +359,186 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
       : `${prefix}<${encoding}>`;
 
   const bodyOnly = template.hasBody && template.before.length === 0 && template.after.length === 0;
+  const missingSignature: VerifyFailure = Object.freeze({ ok: false, code: "missing_header", header: sigHeaderLabel });
+  const mismatch: VerifyFailure = Object.freeze({ ok: false, code: "signature_mismatch", header: sigHeaderLabel });
 
   function malformed(detail: string, header = sigHeaderLabel): VerifyFailure {
     return { ok: false, code: "malformed_header", header, detail };
   }
 
-  function candidate(text: string, out: Uint8Array[]): void {
-    const bytes = decode(text);
-    // A candidate of the wrong length can never match: drop it before any HMAC.
-    if (bytes !== undefined && bytes.byteLength === sigLength) out.push(bytes);
-  }
-
-  function fill(segments: readonly Segment[], values: Record<Exclude<Placeholder, "body">, string | undefined>): string {
-    let s = "";
-    for (const seg of segments) s += typeof seg === "string" ? seg : (values[seg.ref] ?? "");
-    return s;
-  }
-
-  function prepare(req: SchemeRequest, ctx: SchemeContext): Prepared | VerifyFailure {
-    const raw = firstHeader(req, sigHeaders);
-    if (raw === undefined) return { ok: false, code: "missing_header", header: sigHeaderLabel };
-    const candidates: Uint8Array[] = [];
-    let tsRaw: string | undefined;
-    if (pairSep !== undefined) {
-      for (const item of raw.split(pairSep)) {
-        const eq = item.indexOf("=");
-        if (eq < 0) continue;
-        const key = item.slice(0, eq).trim();
-        const value = item.slice(eq + 1).trim();
-        if (key === tsKey) {
-          // Two different timestamps in one header is not something a provider sends.
-          if (tsRaw !== undefined && tsRaw !== value) return malformed(`it carries more than one ${tsKey}= entry`);
-          tsRaw = value;
-        } else if (key === pairKey) {
-          candidate(value, candidates);
-        }
-      }
-    } else if (signature.list) {
-      const { separator, prefix: version } = signature.list;
-      for (const item of raw.split(separator)) {
-        if (item.startsWith(version)) candidate(item.slice(version.length), candidates);
-      }
-    } else {
-      if (!raw.startsWith(prefix)) return malformed(`expected ${expected}`);
-      candidate(raw.slice(prefix.length), candidates);
-    }
-    if (candidates.length === 0) return malformed(`expected ${expected}`);
-
-    let timestampMs: number | undefined;
-    if (tsKey !== undefined || tsHeaders !== undefined) {
-      let tsHeader = sigHeaderLabel;
-      if (tsHeaders !== undefined) {
-        tsRaw = firstHeader(req, tsHeaders);
-        tsHeader = tsHeaders[0]!;
-      }
-      if (tsRaw === undefined) return { ok: false, code: "timestamp_missing", header: tsHeader };
-      timestampMs = parseTimestamp(tsRaw, tsUnit!);
-      if (timestampMs === undefined) return malformed(`the timestamp is not ${tsUnit === "rfc3339" ? "an RFC 3339 date" : `a whole number of ${tsUnit === "s" ? "seconds" : "milliseconds"}`}`, tsHeader);
-      // Checked before any HMAC: a replayed or stale request costs us nothing.
-      const tooFar = checkWindow(timestampMs, ctx.nowMs, ctx.toleranceSeconds ?? toleranceSeconds!, tsHeader);
-      if (tooFar) return tooFar;
-    }
-
-    let id: string | undefined;
-    if (template.uses.has("id")) {
-      id = firstHeader(req, idHeaders!);
-      if (id === undefined) return { ok: false, code: "missing_header", header: idHeaders![0] };
-    }
-    // The body alone (GitHub, Shopify, …): nothing to fill in.
-    if (bodyOnly) return { candidates, parts: [req.body], timestampMs };
-    const values = { timestamp: tsRaw, id, url: req.url, method: req.method };
-    const parts: (string | Uint8Array)[] = [];
-    const head = fill(template.before, values);
-    if (head) parts.push(head);
-    if (template.hasBody) parts.push(req.body);
-    const tail = fill(template.after, values);
-    if (tail) parts.push(tail);
-    return { candidates, parts, timestampMs };
-  }
-
-  function matches(digest: Uint8Array, candidates: readonly Uint8Array[]): boolean {
-    for (const c of candidates) if (timingSafeEqual(digest, c, impl)) return true;
+  /** True if the digest equals one of the candidates (at most one HMAC's worth of compares each). */
+  function matches(digest: Uint8Array, first: Uint8Array, more: readonly Uint8Array[] | undefined): boolean {
+    if (timingSafeEqual(digest, first, impl)) return true;
+    if (more !== undefined) for (let i = 0; i < more.length; i++) if (timingSafeEqual(digest, more[i]!, impl)) return true;
     return false;
   }
 
-  function finish(req: SchemeRequest, ctx: SchemeContext, prepared: Prepared, secretIndex: number): VerifyOutcome<TPayload> {
-    if (secretIndex < 0) return { ok: false, code: "signature_mismatch", header: sigHeaderLabel };
-    const parsed = parsePayload(req.body, req.header("content-type"));
-    if (parsed === undefined) return { ok: false, code: "invalid_json" };
-    let timestampMs = prepared.timestampMs;
+  /** After the signature matched (`secretIndex` ≥ 0): parse, check a body timestamp, build the event. */
+  function finish(
+    source: unknown,
+    get: HeaderGet,
+    body: string | Uint8Array,
+    secretIndex: number,
+    timestampMs: number | undefined,
+    nowMs: number | undefined,
+    tolerance: number | undefined,
+  ): VerifyOutcome<TPayload> {
+    if (secretIndex < 0) return mismatch;
+    const parsed = parseBody(body, get(source, "content-type"));
+    if (parsed === INVALID_BODY) return { ok: false, code: "invalid_json" };
     if (tsBodyPath !== undefined) {
-      const tsRaw = readPath(parsed.value, tsBodyPath);
+      const tsRaw = readPath(parsed, tsBodyPath);
       if (tsRaw === undefined) return { ok: false, code: "timestamp_missing", detail: `the body has no ${tsBodyPath.join(".")} field` };
       timestampMs = parseTimestamp(tsRaw, tsUnit!);
       if (timestampMs === undefined) return { ok: false, code: "timestamp_missing", detail: `the body's ${tsBodyPath.join(".")} field is not a timestamp` };
-      const tooFar = checkWindow(timestampMs, ctx.nowMs, ctx.toleranceSeconds ?? toleranceSeconds!, undefined);
+      const tooFar = checkWindow(timestampMs, nowMs ?? Date.now(), tolerance ?? toleranceSeconds!, undefined);
       if (tooFar) return tooFar;
     }
-    const payload = (transformPayload ? transformPayload(parsed.value, extractContext(parsed.value, req)) : parsed.value) as TPayload;
+    const payload = (transformPayload ? transformPayload(parsed, extractContext(parsed, source, get)) : parsed) as TPayload;
     return {
       ok: true,
       webhook: {
-        id: getId?.(payload, req),
-        type: getType?.(payload, req),
+        id: getId?.(payload, source, get),
+        type: getType?.(payload, source, get),
         timestamp: timestampMs === undefined ? undefined : new Date(timestampMs),
         payload,
-        rawBody: req.body,
+        rawBody: body,
         scheme: name,
         secretIndex,
       },
     };
   }
 
-  async function verifyAsync(req: SchemeRequest, ctx: SchemeContext, prepared: Prepared): Promise<VerifyOutcome<TPayload>> {
+  async function verifyAsync(
+    source: unknown,
+    get: HeaderGet,
+    body: string | Uint8Array,
+    head: string,
+    signed: string | Uint8Array,
+    tail: string,
+    first: Uint8Array,
+    more: readonly Uint8Array[] | undefined,
+    timestampMs: number | undefined,
+    nowMs: number | undefined,
+    tolerance: number | undefined,
+  ): Promise<VerifyOutcome<TPayload>> {
     for (let i = 0; i < keys.length; i++) {
-      if (matches(await keys[i]!.sign(prepared.parts), prepared.candidates)) return finish(req, ctx, prepared, i);
+      if (matches(await keys[i]!.mac(head, signed, tail), first, more)) return finish(source, get, body, i, timestampMs, nowMs, tolerance);
     }
-    return finish(req, ctx, prepared, -1);
+    return mismatch;
   }
+
+  /**
+   * The whole verification, reading headers through `get`. Checks run cheapest first: the
+   * header's shape, the timestamp window, then one HMAC per secret; the body is parsed only
+   * after a match. One function with locals, not a chain of small objects: this runs for
+   * every request.
+   */
+  function run(
+    source: unknown,
+    get: HeaderGet,
+    body: string | Uint8Array,
+    url: string | undefined,
+    method: string | undefined,
+    nowMs: number | undefined,
+    tolerance: number | undefined,
+  ): VerifyOutcome<TPayload> | Promise<VerifyOutcome<TPayload>> {
+    const raw = firstHeader(source, get, sigHeadersRead);
+    if (raw === undefined) return missingSignature;
+    // Candidate signatures, decoded; one of the wrong length can never match and is dropped
+    // before any HMAC. Most headers carry one: `more` is allocated only for a second.
+    let first: Uint8Array | undefined;
+    let more: Uint8Array[] | undefined;
+    let tsRaw: string | undefined;
+    if (pairSep !== undefined) {
+      const items = raw.split(pairSep);
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        const eq = item.indexOf("=");
+        if (eq < 0) continue;
+        const key = trim(item.slice(0, eq));
+        if (key === tsKey) {
+          const value = trim(item.slice(eq + 1));
+          // Two different timestamps in one header is not something a provider sends.
+          if (tsRaw !== undefined && tsRaw !== value) return malformed(`it carries more than one ${tsKey}= entry`);
+          tsRaw = value;
+        } else if (key === pairKey) {
+          const bytes = decode(trim(item.slice(eq + 1)));
+          if (bytes !== undefined && bytes.byteLength === sigLength) {
+            if (first === undefined) first = bytes;
+            else (more ??= []).push(bytes);
+          }
+        }
+      }
+    } else if (listSep !== undefined) {
+      const items = raw.split(listSep);
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        if (!item.startsWith(listPrefix)) continue;
+        const bytes = decode(item.slice(listPrefix.length));
+        if (bytes !== undefined && bytes.byteLength === sigLength) {
+          if (first === undefined) first = bytes;
+          else (more ??= []).push(bytes);
+        }
+      }
+    } else {
+      if (!raw.startsWith(prefix)) return malformed(`expected ${expected}`);
+      const bytes = decode(prefix.length === 0 ? raw : raw.slice(prefix.length));
+      if (bytes !== undefined && bytes.byteLength === sigLength) first = bytes;
+    }
+    if (first === undefined) return malformed(`expected ${expected}`);
+
+    let timestampMs: number | undefined;
+    if (checksTimestamp) {
+      let tsHeader = sigHeaderLabel;
+      if (tsHeadersRead !== undefined) {
+        tsRaw = firstHeader(source, get, tsHeadersRead);
+        tsHeader = tsHeaders![0]!;
+      }
+      if (tsRaw === undefined) return { ok: false, code: "timestamp_missing", header: tsHeader };
+      timestampMs = parseTimestamp(tsRaw, tsUnit!);
+      if (timestampMs === undefined) return malformed(`the timestamp is not ${tsUnit === "rfc3339" ? "an RFC 3339 date" : `a whole number of ${tsUnit === "s" ? "seconds" : "milliseconds"}`}`, tsHeader);
+      // Checked before any HMAC: a replayed or stale request costs us nothing.
+      nowMs ??= Date.now();
+      const tooFar = checkWindow(timestampMs, nowMs, tolerance ?? toleranceSeconds!, tsHeader);
+      if (tooFar) return tooFar;
+    }
+
+    let id: string | undefined;
+    if (signsId) {
+      id = firstHeader(source, get, idHeadersRead!);
+      if (id === undefined) return { ok: false, code: "missing_header", header: idHeaders![0] };
+    }
+    // The body alone (GitHub, Shopify, …): nothing to fill in.
+    const head = bodyOnly ? "" : fill(template.before, tsRaw, id, url, method);
+    const signed = template.hasBody ? body : "";
+    const tail = bodyOnly ? "" : fill(template.after, tsRaw, id, url, method);
+    if (impl === "web") return verifyAsync(source, get, body, head, signed, tail, first, more, timestampMs, nowMs, tolerance);
+    // node:crypto is synchronous: no promise on the hot path.
+    for (let i = 0; i < keys.length; i++) {
+      if (matches(keys[i]!.mac(head, signed, tail) as Uint8Array, first, more)) return finish(source, get, body, i, timestampMs, nowMs, tolerance);
+    }
+    return mismatch;
+  }
+
+  const verify = withFastVerify<TPayload>(
+    (req, ctx) => run(req, fromSchemeRequest, req.body, req.url, req.method, ctx.nowMs, ctx.toleranceSeconds),
+    (body, headers, url, method, nowMs, tolerance) => run(headers, fromHeaders, body, url, method, nowMs, tolerance),
+  );
 
   return {
     name,
     toleranceSeconds,
     usesUrl: template.uses.has("url"),
     ...(handshake ? { handshake: handshake as (event: VerifiedWebhook<TPayload>) => WebhookResponse | undefined } : {}),
-    verify(req, ctx) {
-      const prepared = prepare(req, ctx);
-      if ("ok" in prepared) return prepared;
-      if (impl === "web") return verifyAsync(req, ctx, prepared);
-      // node:crypto is synchronous: no promise on the hot path.
-      for (let i = 0; i < keys.length; i++) {
-        if (matches(keys[i]!.sign(prepared.parts) as Uint8Array, prepared.candidates)) return finish(req, ctx, prepared, i);
-      }
-      return finish(req, ctx, prepared, -1);
-    },
+    verify,
     async sign(body, o: ResolvedSignOptions) {
       const headers: Record<string, string> = { "content-type": o.contentType, ...staticHeaders };
       const tsRaw = tsUnit !== undefined && !tsBodyPath ? formatTimestamp(o.timestampMs, tsUnit) : undefined;
       const id = idHeaders ? (o.id ?? randomId()) : o.id;
-      const values = { timestamp: tsRaw, id, url: o.url, method: o.method };
-      const parts: (string | Uint8Array)[] = [fill(template.before, values)];
-      if (template.hasBody) parts.push(body);
-      parts.push(fill(template.after, values));
-      const sig = encode(await keys[0]!.sign(parts));
+      const head = fill(template.before, tsRaw, id, o.url, o.method);
+      const tail = fill(template.after, tsRaw, id, o.url, o.method);
+      const sig = encode(await keys[0]!.mac(head, template.hasBody ? body : "", tail));
       const sigHeader = sigHeaders[0]!;
       if (signature.pairs) {
         headers[sigHeader] = `${tsKey ? `${tsKey}=${tsRaw}${signature.pairs.separator}` : ""}${pairKey}=${sig}`;

@@ -6,30 +6,16 @@
  * @module
  */
 import { buildHmacScheme, type PresetOptions } from "./hmac";
-import type { SchemeRequest, WebhookScheme } from "../types";
+import type { WebhookScheme } from "../types";
 
 // Svix-branded senders write svix-*; when a request carries both sets, the svix SDK reads
-// svix-* and so do we, header by header, so both verify the same bytes.
-// The names are fixed, so they are built once, not per request.
-const SVIX_NAME: Readonly<Record<string, string>> = {
+// svix-* and so do we, header by header, so both verify the same bytes: each svix-* name is
+// read before its webhook-* twin (buildHmacScheme's `readFirst`), and webhook-* is signed.
+const SVIX_FIRST: Readonly<Record<string, string>> = {
   "webhook-id": "svix-id",
   "webhook-timestamp": "svix-timestamp",
   "webhook-signature": "svix-signature",
 };
-
-function preferSvixHeaders(req: SchemeRequest): SchemeRequest {
-  // Most senders write only webhook-*: one lookup tells, and the request is used as it is.
-  if (req.header("svix-signature") === undefined && req.header("svix-id") === undefined && req.header("svix-timestamp") === undefined) return req;
-  return {
-    body: req.body,
-    url: req.url,
-    method: req.method,
-    header: (name) => {
-      const svix = SVIX_NAME[name];
-      return (svix === undefined ? undefined : req.header(svix)) ?? req.header(name);
-    },
-  };
-}
 
 /**
  * Verifies Standard Webhooks. Reads the `webhook-*` headers and the `svix-*` headers that
@@ -48,9 +34,7 @@ function preferSvixHeaders(req: SchemeRequest): SchemeRequest {
  * ```
  */
 export function standardWebhooks<TPayload = Record<string, unknown>>(options: PresetOptions): WebhookScheme<TPayload> {
-  // svix-* are read through preferSvixHeaders; webhook-* are the names signed.
-  const scheme = standardWebhooksScheme<TPayload>("standard-webhooks", options, "standardWebhooks()", (n) => `webhook-${n}`);
-  return { ...scheme, verify: (req, ctx) => scheme.verify(preferSvixHeaders(req), ctx) };
+  return standardWebhooksScheme<TPayload>("standard-webhooks", options, "standardWebhooks()", (n) => `webhook-${n}`, SVIX_FIRST);
 }
 
 /**
@@ -64,6 +48,7 @@ export function standardWebhooksScheme<TPayload>(
   options: PresetOptions,
   where: string,
   names: (part: "id" | "timestamp" | "signature") => string | readonly string[],
+  readFirst?: Readonly<Record<string, string>>,
 ): WebhookScheme<TPayload> {
   return buildHmacScheme<TPayload>(
     {
@@ -79,5 +64,6 @@ export function standardWebhooksScheme<TPayload>(
       signedContent: "{id}.{timestamp}.{body}",
     },
     where,
+    readFirst,
   );
 }

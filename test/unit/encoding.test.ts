@@ -2,7 +2,7 @@
 // decodes, so a malformed header can never decode to a shorter, different value.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { base64ToBytes, bodyText, bytesToBase64, bytesToHex, hexToBytes, utf8Decode, utf8Encode } from "../../src/internal/encoding";
+import { base64ToBytes, bodyText, bytesToBase64, bytesToHex, hexToBytes, hexToBytesPortable, utf8Decode, utf8Encode } from "../../src/internal/encoding";
 import { params, propTimeout } from "../property/support";
 
 /** Bytes as a plain array: a Buffer and a Uint8Array with the same bytes compare equal. */
@@ -18,6 +18,31 @@ describe("hexToBytes", () => {
     expect(hexToBytes(bad)).toBeUndefined();
   });
 
+  // Node's decoder reads a character above U+00FF by its low byte: "\u0130" would pass for "0".
+  it.each(["\u0130\u0130", "aa\u0161a", "\u0100\u0100", "ab\u00e0\u00e1", "\ud800\udc00"])("rejects %j, which Buffer would decode by low bytes", (bad) => {
+    expect(hexToBytes(bad)).toBeUndefined();
+    expect(hexToBytesPortable(bad)).toBeUndefined();
+  });
+
+  it("gives the same answer on Node's native path and the portable path, for any string", () => {
+    // Mostly hex digits, with anything else mixed in: the strings near the edge.
+    const unit = fc.oneof(
+      { arbitrary: fc.constantFrom(..."0123456789abcdefABCDEF"), weight: 40 },
+      { arbitrary: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), weight: 1 },
+      { arbitrary: fc.integer({ min: 0x10000, max: 0x10ffff }).map((c) => String.fromCodePoint(c)), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit, maxLength: 70 }), fc.string({ unit: "binary", maxLength: 70 })), (text) => {
+        const native = list(hexToBytes(text));
+        const portable = list(hexToBytesPortable(text));
+        if (!(native === undefined ? portable === undefined : portable !== undefined && native.join() === portable.join())) {
+          expect({ text, native }).toEqual({ text, native: portable });
+        }
+      }),
+      params(),
+    );
+  }, propTimeout(0.05));
+
   it("round-trips any bytes, like Buffer", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
@@ -25,6 +50,7 @@ describe("hexToBytes", () => {
         expect(hex).toBe(Buffer.from(bytes).toString("hex"));
         expect(list(hexToBytes(hex))).toEqual(list(bytes));
         expect(list(hexToBytes(hex.toUpperCase()))).toEqual(list(bytes));
+        expect(list(hexToBytesPortable(hex.toUpperCase()))).toEqual(list(bytes));
       }),
       params(),
     );
