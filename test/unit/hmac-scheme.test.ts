@@ -380,3 +380,48 @@ describe.each(CRYPTO_IMPLS)("hmacScheme for custom providers (crypto: %s)", (cry
     });
   });
 });
+
+describe("verifyRequest's direct entry into a built-in scheme", () => {
+  const secret = "whsec_direct_entry";
+  const body = JSON.stringify({ id: "evt_1", type: "invoice.paid" });
+
+  it("is not taken once `verify` is replaced: the replacement runs, and its answer is the one given", async () => {
+    const base = hmacScheme({ name: "acme", secret, signature: { header: "x-acme-signature" }, id: { body: "id" } });
+    const headers = await signWebhook(body, base);
+    const seen: string[] = [];
+    const wrapped: WebhookScheme = {
+      ...base,
+      verify: (req) => {
+        seen.push(req.header("x-acme-signature") ?? "none");
+        return { ok: false, code: "signature_mismatch" };
+      },
+    };
+    await expectCode(verifyWebhook({ body, headers }, wrapped), "signature_mismatch");
+    expect(seen).toEqual([headers["x-acme-signature"]]);
+    // The original still verifies the same request through its direct entry.
+    expect((await verifyWebhook({ body, headers }, base)).id).toBe("evt_1");
+  });
+
+  it("gives the same outcome as `verify` with a SchemeRequest, for headers in any casing", async () => {
+    const scheme = hmacScheme({
+      name: "acme",
+      secret,
+      signature: { header: "x-acme-signature", pairs: { separator: ",", key: "v1" } },
+      timestamp: { signatureKey: "t", unit: "s" },
+      signedContent: "{timestamp}.{body}",
+      id: { header: "x-acme-id" },
+      type: { body: "type" },
+    });
+    const signed = await signWebhook(body, scheme, { id: "d-1", timestamp: new Date(T_MS) });
+    const mixed = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k.toUpperCase(), v]));
+    for (const headers of [signed, mixed, new Headers(signed)]) {
+      const direct = await verifyWebhook({ body, headers }, scheme, { now: T_MS });
+      const viaView = await scheme.verify(
+        { body, header: (n) => (headers instanceof Headers ? (headers.get(n) ?? undefined) : (signed as Record<string, string>)[n]), url: undefined, method: "POST" },
+        { nowMs: T_MS, toleranceSeconds: undefined },
+      );
+      expect(viaView.ok && viaView.webhook).toEqual(direct);
+      expect(direct.id).toBe("d-1");
+    }
+  });
+});
