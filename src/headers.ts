@@ -48,8 +48,14 @@ function readRecord(headers: Exclude<WebhookHeaders, { get(name: string): string
   if (value !== undefined && typeof value !== "string" && !Object.hasOwn(headers, name)) value = undefined;
   if (value === undefined && mayHaveMixedCase) {
     // Node lower-cases names already; a hand-written record may not.
+    // Cheap tests first, the length and the first character (an ASCII letter in either
+    // case; anything beyond ASCII is left to toLowerCase): lower-casing every header of the
+    // same length showed in profiles of schemes with alternative names (svix-*).
+    const initial = name.charCodeAt(0);
     for (const key in headers) {
-      if (key.length === name.length && key.toLowerCase() === name) {
+      if (key.length !== name.length) continue;
+      const c = key.charCodeAt(0);
+      if ((c === initial || (c | 0x20) === initial || c > 0x7f) && key.toLowerCase() === name) {
         value = headers[key];
         break;
       }

@@ -380,6 +380,7 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
     body: string | Uint8Array,
     secretIndex: number,
     timestampMs: number | undefined,
+    signedId: string | undefined,
     nowMs: number | undefined,
     tolerance: number | undefined,
   ): VerifyOutcome<TPayload> {
@@ -398,7 +399,8 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
     return {
       ok: true,
       webhook: {
-        id: getId?.(payload, source, get),
+        // A signed id was read from its header already: the same names, the same value.
+        id: signsId ? signedId : getId?.(payload, source, get),
         type: getType?.(payload, source, get),
         timestamp: timestampMs === undefined ? undefined : new Date(timestampMs),
         payload,
@@ -419,11 +421,12 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
     first: Uint8Array,
     more: readonly Uint8Array[] | undefined,
     timestampMs: number | undefined,
+    id: string | undefined,
     nowMs: number | undefined,
     tolerance: number | undefined,
   ): Promise<VerifyOutcome<TPayload>> {
     for (let i = 0; i < keys.length; i++) {
-      if (matches(await keys[i]!.mac(head, signed, tail), first, more)) return finish(source, get, body, i, timestampMs, nowMs, tolerance);
+      if (matches(await keys[i]!.mac(head, signed, tail), first, more)) return finish(source, get, body, i, timestampMs, id, nowMs, tolerance);
     }
     return mismatch;
   }
@@ -513,10 +516,10 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
     const head = bodyOnly ? "" : fill(template.before, tsRaw, id, url, method);
     const signed = template.hasBody ? body : "";
     const tail = bodyOnly ? "" : fill(template.after, tsRaw, id, url, method);
-    if (impl === "web") return verifyAsync(source, get, body, head, signed, tail, first, more, timestampMs, nowMs, tolerance);
+    if (impl === "web") return verifyAsync(source, get, body, head, signed, tail, first, more, timestampMs, id, nowMs, tolerance);
     // node:crypto is synchronous: no promise on the hot path.
     for (let i = 0; i < keys.length; i++) {
-      if (matches(keys[i]!.mac(head, signed, tail) as Uint8Array, first, more)) return finish(source, get, body, i, timestampMs, nowMs, tolerance);
+      if (matches(keys[i]!.mac(head, signed, tail) as Uint8Array, first, more)) return finish(source, get, body, i, timestampMs, id, nowMs, tolerance);
     }
     return mismatch;
   }

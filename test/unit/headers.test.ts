@@ -34,6 +34,12 @@ describe("readHeader", () => {
   it("prefers the exact lower-case name, then any casing", () => {
     expect(readHeader({ "X-A": "upper", "x-a": "lower" }, "x-a")).toBe("lower");
     expect(readHeader({ "X-A": "upper" }, "x-a")).toBe("upper");
+    // Whatever the first character: the scan's quick first-character test never skips a match.
+    expect(readHeader({ "_Under": "1" }, "_under")).toBe("1");
+    expect(readHeader({ "@At-X": "2" }, "@at-x")).toBe("2");
+    expect(readHeader({ "ÀB": "3" }, "àb")).toBe("3");
+    expect(readHeader({ "ĀB": "4" }, "āb")).toBe("4");
+    expect(readHeader({ "Content-Length": "5", "Svix-Signature": "6" }, "svix-signature")).toBe("6");
   });
 
   it("works on records without a prototype and never reads inherited properties as headers", () => {
