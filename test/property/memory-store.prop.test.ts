@@ -1,0 +1,150 @@
+// memoryStore against a model: any sequence of claims, completions and releases, on any
+// keys, with the clock moving and the store full or not, gets the answers a plain list
+// model gives — statuses, tokens that fence, evictions in the documented order, the size.
+// The store keeps its entries in typed-array slots with free-list reuse and growth; the
+// model is arrays searched in O(n), too simple to be wrong in the same way.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { isWebhookError } from "../../src/errors";
+import { memoryStore } from "../../src/stores/memory";
+import { params, propTimeout } from "./support";
+
+interface ModelEntry {
+  key: string;
+  token: string | undefined;
+  expiresAt: number;
+}
+
+/** The documented semantics, by brute force. */
+class Model {
+  leases: ModelEntry[] = [];
+  completed: ModelEntry[] = [];
+  constructor(readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.leases.length + this.completed.length;
+  }
+  find(key: string): ModelEntry | undefined {
+    return this.leases.find((e) => e.key === key) ?? this.completed.find((e) => e.key === key);
+  }
+  remove(e: ModelEntry): void {
+    this.leases = this.leases.filter((x) => x !== e);
+    this.completed = this.completed.filter((x) => x !== e);
+  }
+  dropExpiredHeads(t: number): void {
+    while (this.completed[0] && this.completed[0].expiresAt <= t) this.completed.shift();
+    while (this.leases[0] && this.leases[0].expiresAt <= t) this.leases.shift();
+  }
+  /** "claimed" (the caller records the token), "completed", "in_progress" or "full". */
+  claim(key: string, leaseMs: number, t: number): "claimed" | "completed" | "in_progress" | "full" {
+    this.dropExpiredHeads(t);
+    const existing = this.find(key);
+    if (existing) {
+      if (existing.expiresAt > t) return existing.token === undefined ? "completed" : "in_progress";
+      this.remove(existing);
+    }
+    if (this.size >= this.maxEntries) {
+      if (this.completed.length > 0) this.completed.shift();
+      else {
+        const live = this.leases.filter((e) => e.expiresAt > t);
+        if (live.length === this.leases.length) return "full";
+        this.leases = live;
+      }
+    }
+    this.leases.push({ key, token: "pending", expiresAt: t + leaseMs });
+    return "claimed";
+  }
+  complete(key: string, token: string, ttlMs: number, t: number): boolean {
+    const e = this.find(key);
+    if (!e || e.token === undefined || e.token !== token) return false;
+    this.remove(e);
+    if (e.expiresAt <= t) return false;
+    this.completed.push({ key, token: undefined, expiresAt: t + ttlMs });
+    return true;
+  }
+  release(key: string, token: string, t: number): boolean {
+    const e = this.find(key);
+    if (!e || e.token === undefined || e.token !== token) return false;
+    this.remove(e);
+    return e.expiresAt > t;
+  }
+}
+
+type Op =
+  | { op: "claim"; key: number; leaseMs: number }
+  | { op: "complete"; key: number; which: "current" | "stale" | "forged"; ttlMs: number }
+  | { op: "release"; key: number; which: "current" | "stale" | "forged" }
+  | { op: "tick"; ms: number };
+
+const duration = fc.constantFrom(1, 5, 20, 100, 1_000);
+const which = fc.constantFrom("current" as const, "current" as const, "stale" as const, "forged" as const);
+const op = (keys: number): fc.Arbitrary<Op> =>
+  fc.oneof(
+    { arbitrary: fc.record({ op: fc.constant("claim" as const), key: fc.nat(keys - 1), leaseMs: duration }), weight: 4 },
+    { arbitrary: fc.record({ op: fc.constant("complete" as const), key: fc.nat(keys - 1), which, ttlMs: duration }), weight: 3 },
+    { arbitrary: fc.record({ op: fc.constant("release" as const), key: fc.nat(keys - 1), which }), weight: 1 },
+    { arbitrary: fc.record({ op: fc.constant("tick" as const), ms: fc.constantFrom(0, 1, 3, 10, 50, 200) }), weight: 2 },
+  );
+
+describe("memoryStore against a model", () => {
+  it("answers every claim, complete and release as the model does, evicts in the same order and reports the same size", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 12 }), fc.array(op(12), { maxLength: 120 }), async (maxEntries, keyCount, ops) => {
+        let now = 1_000;
+        const store = memoryStore({ maxEntries, now: () => now });
+        const model = new Model(maxEntries);
+        // The tokens the store handed out per key: the last is "current", earlier ones "stale".
+        const tokens = new Map<string, string[]>();
+        for (const o of ops) {
+          if (o.op === "tick") {
+            now += o.ms;
+            continue;
+          }
+          const key = `k${o.key % keyCount}`;
+          if (o.op === "claim") {
+            const expected = model.claim(key, o.leaseMs, now);
+            const got = await store.claim(key, { leaseMs: o.leaseMs }).then(
+              (r) => r,
+              (e: unknown) => (isWebhookError(e) && e.code === "store_unavailable" ? ("full" as const) : Promise.reject(e)),
+            );
+            const status = got === "full" ? "full" : got.status;
+            if (status !== expected) expect({ key, status }).toEqual({ key, status: expected });
+            if (got !== "full" && got.status === "claimed") {
+              const held = tokens.get(key) ?? [];
+              if (held.includes(got.token)) expect(got.token).not.toBe("a token handed out before");
+              tokens.set(key, [...held, got.token]);
+              model.find(key)!.token = got.token;
+            }
+          } else {
+            const held = tokens.get(key) ?? [];
+            const token = o.which === "current" ? (held.at(-1) ?? "none") : o.which === "stale" ? (held.at(-2) ?? "none") : `${held.at(-1) ?? "x"}0`;
+            const expected = o.op === "complete" ? model.complete(key, token, o.ttlMs, now) : model.release(key, token, now);
+            const got = o.op === "complete" ? await store.complete(key, token, { ttlMs: o.ttlMs }) : await store.release(key, token);
+            if (got !== expected) expect({ op: o.op, key, got }).toEqual({ op: o.op, key, got: expected });
+          }
+          if (store.size !== model.size) expect(store.size).toBe(model.size);
+        }
+      }),
+      params(),
+    );
+  }, propTimeout(1));
+
+  it("grows past its first 1,024 slots and reuses freed ones: 5,000 keys through a 3,000-entry store", async () => {
+    let now = 0;
+    const store = memoryStore({ maxEntries: 3_000, now: () => now });
+    const held = new Map<string, string>();
+    for (let i = 0; i < 5_000; i++) {
+      const r = await store.claim(`k${i}`, { leaseMs: 1_000 });
+      if (r.status !== "claimed") throw new Error(`k${i}: ${r.status}`);
+      held.set(`k${i}`, r.token);
+      if (i % 2 === 0) expect(await store.complete(`k${i}`, r.token, { ttlMs: 10_000 })).toBe(true);
+      now += 1;
+    }
+    expect(store.size).toBe(3_000);
+    // The newest keys are all still there, in the state they were left in.
+    for (let i = 4_999; i >= 4_000; i--) expect((await store.claim(`k${i}`, { leaseMs: 1_000 })).status).toBe(i % 2 === 0 ? "completed" : "in_progress");
+    // The leases still fence with their own tokens, and only with them.
+    expect(await store.complete("k4999", held.get("k4997")!, { ttlMs: 10 })).toBe(false);
+    expect(await store.complete("k4999", held.get("k4999")!, { ttlMs: 10 })).toBe(true);
+  });
+});
