@@ -11,8 +11,7 @@ import { durationMs, newToken } from "./validate";
 /**
  * Fencing tokens of one memory store: a random prefix (one UUID per store) and a counter.
  * Unique within the store, which is all a token of a single process's store must be, and
- * not guessable from outside it; a counter costs a tenth of a UUID per claim. A slot keeps
- * only the counter; the string is written for the caller and compared by rebuilding it.
+ * not guessable from outside it; a counter costs a tenth of a UUID per claim.
  */
 function tokenPrefix(): string {
   return `${newToken()}.`;
@@ -154,14 +153,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   const prefix = tokenPrefix();
   let lastToken = 0;
-  const tokenOf = (n: number) => prefix + n.toString(36);
 
   const entries = new Map<string, number>();
   // Columns by slot, grown by doubling up to maxEntries (a store that holds 200 keys does
-  // not allocate for 100 000). `token` is the lease's counter, 0 once the key is completed.
+  // not allocate for 100 000). `tokens` holds a lease's token, `undefined` once the key is
+  // completed: the strings live only as long as the leases (few: the events in flight).
   let capacity = 0;
   const keys: (string | undefined)[] = [];
-  let token = new Float64Array(0);
+  const tokens: (string | undefined)[] = [];
   let expiresAt = new Float64Array(0);
   let prev = new Int32Array(0);
   let next = new Int32Array(0);
@@ -184,11 +183,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       to.set(from);
       return to;
     };
-    token = widen(token, new Float64Array(size));
     expiresAt = widen(expiresAt, new Float64Array(size));
     prev = widen(prev, new Int32Array(size));
     next = widen(next, new Int32Array(size));
     keys.length = size;
+    tokens.length = size;
     capacity = size;
   }
 
@@ -221,8 +220,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   function drop(slot: number): void {
     entries.delete(keys[slot]!);
-    unlinkSlot(token[slot] === 0 ? completed : leases, slot);
+    unlinkSlot(tokens[slot] === undefined ? completed : leases, slot);
     keys[slot] = undefined;
+    tokens[slot] = undefined;
     next[slot] = free;
     free = slot;
   }
@@ -268,7 +268,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   /** The slot of a live lease held with this token, or NONE. */
   function leaseOf(key: string, held: unknown): number {
     const slot = entries.get(key);
-    if (slot === undefined || token[slot] === 0 || typeof held !== "string" || held !== tokenOf(token[slot]!)) return NONE;
+    if (slot === undefined || tokens[slot] === undefined || tokens[slot] !== held) return NONE;
     return slot;
   }
 
@@ -278,19 +278,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     dropExpiredHeads(t);
     const existing = entries.get(key);
     if (existing !== undefined) {
-      if (expiresAt[existing]! > t) return token[existing] === 0 ? COMPLETED : IN_PROGRESS;
+      if (expiresAt[existing]! > t) return tokens[existing] === undefined ? COMPLETED : IN_PROGRESS;
       drop(existing);
     }
     makeRoom(t);
     const slot = allocate();
-    const n = ++lastToken;
+    const token = prefix + (++lastToken).toString(36);
     keys[slot] = key;
-    token[slot] = n;
+    tokens[slot] = token;
     expiresAt[slot] = t + leaseMs;
     entries.set(key, slot);
     appendSlot(leases, slot);
     if (t + leaseMs < nextLeaseExpiry) nextLeaseExpiry = t + leaseMs;
-    return { status: "claimed", token: tokenOf(n) };
+    return { status: "claimed", token };
   }
 
   function completeNow(key: string, held: string, ttlMsOption: unknown): boolean {
@@ -304,7 +304,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return false;
     }
     unlinkSlot(leases, slot);
-    token[slot] = 0;
+    tokens[slot] = undefined;
     expiresAt[slot] = t + ttlMs;
     appendSlot(completed, slot);
     return true;
