@@ -8,11 +8,12 @@ import { WebhookError, type WebhookReceiverErrorCode } from "./errors";
 import type { JobProcessor, WebhookQueue } from "./queue";
 import { inProcessQueue } from "./queue";
 import { errorResponse, failureResponse, jsonResponse, type WebhookResponse } from "./response";
-import type { IdempotencyStore } from "./store";
+import type { ClaimResult, IdempotencyStore } from "./store";
 import { syncTwins } from "./internal/sync-store";
 import { isThenable } from "./internal/thenable";
+import { withReceiveNow } from "./internal/receive-now";
 import { memoryStore } from "./stores/memory";
-import type { VerifiedWebhook, WebhookRequest, WebhookScheme } from "./types";
+import type { VerifiedWebhook, VerifyOutcome, WebhookRequest, WebhookScheme } from "./types";
 import { verifyRequest } from "./verify";
 
 /**
@@ -606,6 +607,70 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     handlerCache.clear();
   }
 
+  /**
+   * `receive`'s work, answering with a value when nothing had to be awaited (node:crypto,
+   * memoryStore's synchronous twins, a synchronous handler) and a promise otherwise. May
+   * throw where `receive` rejects.
+   */
+  function receiveNow(request: WebhookRequest): WebhookResponse | Promise<WebhookResponse> {
+    const verifying = verifyRequest(request, scheme, clock ? { now: clock(), toleranceSeconds } : fixedVerifyOptions);
+    // node:crypto verifies synchronously: no await (a microtask) for a value already here.
+    return isThenable(verifying) ? Promise.resolve(verifying).then(verified) : verified(verifying);
+  }
+
+  function verified(outcome: VerifyOutcome<unknown>): WebhookResponse | Promise<WebhookResponse> {
+    // Verification failed: answer from the value, never touching the store.
+    if (!outcome.ok) return failureResponse(outcome, scheme.name);
+    const handshake = scheme.handshake?.(outcome.webhook);
+    if (handshake) return handshake;
+    const versioned = applyVersioning(outcome.webhook);
+    if (!versioned) return UNSUPPORTED_VERSION;
+    const { event, version } = versioned;
+    const handlers = handlersFor(event.type, version);
+    if (handlers.length === 0) return unhandled;
+    const id = idempotencyKey ? idempotencyKey(event) : event.id;
+    if (id === undefined || id === "") {
+      if (missingId === "reject") return MISSING_ID;
+      return dispatch(event, version, handlers, undefined, undefined, 0);
+    }
+    const key = `${namespace}:${id}`;
+    const at = performance.now();
+    const sync = twins?.();
+    if (sync === undefined) return claimThen(event, version, handlers, key, at);
+    let claim: ClaimResult;
+    try {
+      claim = sync.claim(key, leaseMs);
+    } catch (e) {
+      return storeDown(event, e);
+    }
+    return claimed(claim, event, version, handlers, key, at);
+  }
+
+  async function claimThen(event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string, at: number): Promise<WebhookResponse> {
+    let claim: ClaimResult;
+    try {
+      claim = await store.claim(key, leaseOptions);
+    } catch (e) {
+      return storeDown(event, e);
+    }
+    return claimed(claim, event, version, handlers, key, at);
+  }
+
+  async function storeDown(event: VerifiedWebhook<unknown>, e: unknown): Promise<WebhookResponse> {
+    // Fail closed: never handle an event we could not claim.
+    await report("store_unavailable", "claiming the event failed; answered 503 so the provider retries", event, e);
+    return STORE_DOWN;
+  }
+
+  function claimed(claim: ClaimResult, event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string, at: number): WebhookResponse | Promise<WebhookResponse> {
+    if (claim.status === "completed") return DUPLICATE;
+    if (claim.status === "in_progress") return IN_PROGRESS;
+    // Without ordering or a queue, handling needs no more awaiting than the handlers and
+    // the store ask for: with memoryStore and a synchronous handler, none at all.
+    if (!ordering && !queue) return runAndFinish(event, version, handlers, key, claim.token, at, false);
+    return dispatch(event, version, handlers, key, claim.token, at);
+  }
+
   const receiver = {
     scheme,
     on(type: string | readonly string[], second: HandlerOptions | WebhookHandler<unknown>, third?: WebhookHandler<unknown>) {
@@ -625,42 +690,17 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       errorHandlers.push(handler);
       return this;
     },
-    async receive(request: WebhookRequest): Promise<WebhookResponse> {
-      const verifying = verifyRequest(request, scheme, clock ? { now: clock(), toleranceSeconds } : fixedVerifyOptions);
-      // node:crypto verifies synchronously: no await (a microtask) for a value already here.
-      const outcome = isThenable(verifying) ? await verifying : verifying;
-      // Verification failed: answer from the value, never touching the store.
-      if (!outcome.ok) return failureResponse(outcome, scheme.name);
-      const handshake = scheme.handshake?.(outcome.webhook);
-      if (handshake) return handshake;
-      const versioned = applyVersioning(outcome.webhook);
-      if (!versioned) return UNSUPPORTED_VERSION;
-      const { event, version } = versioned;
-      const handlers = handlersFor(event.type, version);
-      if (handlers.length === 0) return unhandled;
-      const id = idempotencyKey ? idempotencyKey(event) : event.id;
-      if (id === undefined || id === "") {
-        if (missingId === "reject") return MISSING_ID;
-        return dispatch(event, version, handlers, undefined, undefined, 0);
-      }
-      const key = `${namespace}:${id}`;
-      const at = performance.now();
-      let claim;
-      try {
-        const sync = twins?.();
-        claim = sync !== undefined ? sync.claim(key, leaseMs) : await store.claim(key, leaseOptions);
-      } catch (e) {
-        // Fail closed: never handle an event we could not claim.
-        await report("store_unavailable", "claiming the event failed; answered 503 so the provider retries", event, e);
-        return STORE_DOWN;
-      }
-      if (claim.status === "completed") return DUPLICATE;
-      if (claim.status === "in_progress") return IN_PROGRESS;
-      // Without ordering or a queue, handling needs no more awaiting than the handlers and
-      // the store ask for: with memoryStore and a synchronous handler, none at all.
-      if (!ordering && !queue) return runAndFinish(event, version, handlers, key, claim.token, at, false);
-      return await dispatch(event, version, handlers, key, claim.token, at);
-    },
+    receive: withReceiveNow(
+      (request: WebhookRequest): Promise<WebhookResponse> => {
+        // As an async function would: a synchronous throw becomes a rejection.
+        try {
+          return Promise.resolve(receiveNow(request));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      },
+      receiveNow,
+    ),
     drain() {
       return queue?.drain?.() ?? Promise.resolve();
     },

@@ -3,6 +3,8 @@
 import { errorResponse, failureResponse, type WebhookResponse } from "../../response";
 import type { VerifiedWebhook, WebhookHeaders, WebhookScheme } from "../../types";
 import { verifyRequest } from "../../verify";
+import { receiveNowOf } from "../../internal/receive-now";
+import { isThenable } from "../../internal/thenable";
 import type { AdapterLogger, AdapterName, PipelineSettings, ReceiverLike } from "./options";
 
 /** The raw body as an adapter read it, or why it could not. */
@@ -97,11 +99,22 @@ export function verifyPipeline<TPayload>(scheme: WebhookScheme<TPayload>, settin
 }
 
 /** The pipeline of `handleWebhooks`: the receiver's response, as it is. */
-export function receivePipeline(receiver: ReceiverLike, settings: PipelineSettings): (exchange: Exchange) => Promise<WebhookResponse | undefined> {
+export function receivePipeline(
+  receiver: ReceiverLike,
+  settings: PipelineSettings,
+): (exchange: Exchange) => WebhookResponse | undefined | Promise<WebhookResponse | undefined> {
   const bodyFailure = bodyFailures(settings);
-  return async (exchange) => {
-    const body = await exchange.body;
+  const answer = (exchange: Exchange, body: RawBody): WebhookResponse | undefined | Promise<WebhookResponse | undefined> => {
     if (!body.ok) return bodyFailure(body);
-    return receiver.receive({ body: body.body, headers: exchange.headers, url: exchange.url, method: exchange.method });
+    const request = { body: body.body, headers: exchange.headers, url: exchange.url, method: exchange.method };
+    // hookguard's receiver answers with a value when it has one at once: taken as it is, it
+    // saves the promise `receive` wraps it in and the turns spent resolving one promise
+    // with another (read per request: a `receive` replaced later is still honoured).
+    const now = receiveNowOf(receiver.receive);
+    return now !== undefined ? now(request) : receiver.receive(request);
+  };
+  return (exchange) => {
+    const body = exchange.body;
+    return isThenable(body) ? body.then((read) => answer(exchange, read)) : answer(exchange, body);
   };
 }
