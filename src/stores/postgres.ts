@@ -263,13 +263,19 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
     async createTable() {
       for (const statement of ddl(t)) {
-        try {
-          await client.query(statement);
-        } catch (e) {
-          // Two processes creating it at once: one wins, and IF NOT EXISTS can still
-          // lose the race on the catalog's unique index. The table is there either way.
-          const code = pgErrorCode(e);
-          if (code !== "23505" && code !== "42P07") throw e;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await client.query(statement);
+            break;
+          } catch (e) {
+            // Two processes creating it at once: one wins, and IF NOT EXISTS can still lose
+            // the race on the catalog — a unique violation (23505), "relation already
+            // exists" (42P07) or "type already exists" (42710, the table's row type). The
+            // winner has committed by then: running the statement again is a no-op if the
+            // table is there, and fails again (thrown) if something else holds the name.
+            const code = pgErrorCode(e);
+            if ((code !== "23505" && code !== "42P07" && code !== "42710") || attempt === 3) throw e;
+          }
         }
       }
     },

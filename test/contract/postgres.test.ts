@@ -115,6 +115,16 @@ describe.skipIf(!available)("postgresStore", () => {
   it("creates its table idempotently, even from concurrent callers, and the DDL matches postgresSchema()", async () => {
     const name = `hookguard_test_ddl_${suffix}`;
     try {
+      // Each round of 4 concurrent creators lost the catalog race about 1 time in 40 before
+      // "type already exists" (42710) was handled: 60 rounds, on fresh tables.
+      for (let round = 0; round < 60; round++) {
+        const fresh = `${name}_r${round}`;
+        try {
+          await Promise.all(Array.from({ length: 4 }, () => postgresStore({ client: pool, table: fresh }).createTable()));
+        } finally {
+          await pool.query(`DROP TABLE IF EXISTS "${fresh}", "${fresh}_watermarks"`);
+        }
+      }
       await Promise.all(Array.from({ length: 4 }, () => postgresStore({ client: pool, table: name }).createTable()));
       await postgresStore({ client: pool, table: name }).createTable();
       const columns = await pool.query(
@@ -133,6 +143,17 @@ describe.skipIf(!available)("postgresStore", () => {
       await pool.query(postgresSchema(name));
     } finally {
       await pool.query(`DROP TABLE IF EXISTS "${name}", "${name}_watermarks"`);
+    }
+  });
+
+  it("does not take another object holding the table's name for the table: createTable rejects", async () => {
+    const name = `hookguard_test_taken_${suffix}`;
+    await pool.query(`CREATE TYPE "${name}" AS (a int)`);
+    try {
+      // Postgres' own error (here: the index's table "is not a table", 42809), never a silent success.
+      await expect(postgresStore({ client: pool, table: name }).createTable()).rejects.toHaveProperty("code", expect.stringMatching(/^[0-9A-Z]{5}$/));
+    } finally {
+      await pool.query(`DROP TYPE IF EXISTS "${name}"`);
     }
   });
 
