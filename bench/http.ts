@@ -123,7 +123,7 @@ interface Server {
  * Bundles hookguard's entry points the way tsup.config.ts ships them (ES2022, neutral, split,
  * no keepNames) into a temporary folder, as .mjs so tsx leaves them alone on import.
  */
-async function bundleHookguard(): Promise<string> {
+export async function bundleHookguard(): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), "hookguard-http-bench-"));
   const src = (path: string) => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
   await build({
