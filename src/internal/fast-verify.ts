@@ -4,6 +4,7 @@
 // function itself, so a scheme whose `verify` was replaced (`{ ...stripe(), verify: mine }`,
 // or a preset wrapping another) never takes it: its own `verify` runs.
 import type { VerifyOutcome, WebhookHeaders, WebhookScheme } from "../types";
+import { tag, tagOf } from "./tagged";
 
 const FAST_VERIFY: unique symbol = Symbol("hookguard.fastVerify");
 
@@ -17,15 +18,12 @@ export type FastVerify<TPayload> = (
   toleranceSeconds: number | undefined,
 ) => VerifyOutcome<TPayload> | Promise<VerifyOutcome<TPayload>>;
 
-type Tagged<TPayload> = WebhookScheme<TPayload>["verify"] & { readonly [FAST_VERIFY]?: FastVerify<TPayload> };
-
 /** Attaches `fast` to `verify`; returns `verify`. */
 export function withFastVerify<TPayload>(verify: WebhookScheme<TPayload>["verify"], fast: FastVerify<TPayload>): WebhookScheme<TPayload>["verify"] {
-  Object.defineProperty(verify, FAST_VERIFY, { value: fast });
-  return verify;
+  return tag(verify, FAST_VERIFY, fast);
 }
 
 /** The direct entry of the scheme's current `verify`, if it has one. */
 export function fastVerifyOf<TPayload>(scheme: WebhookScheme<TPayload>): FastVerify<TPayload> | undefined {
-  return (scheme.verify as Tagged<TPayload>)[FAST_VERIFY];
+  return tagOf<FastVerify<TPayload>>(scheme.verify, FAST_VERIFY);
 }

@@ -5,6 +5,7 @@
 // is always called through its own `receive`.
 import type { WebhookResponse } from "../response";
 import type { WebhookRequest } from "../types";
+import { tag, tagOf } from "./tagged";
 
 const RECEIVE_NOW: unique symbol = Symbol("hookguard.receiveNow");
 
@@ -13,11 +14,10 @@ export type ReceiveNow = (request: WebhookRequest) => WebhookResponse | Promise<
 
 /** Attaches `now` to `receive`; returns `receive`. */
 export function withReceiveNow<F extends (request: WebhookRequest) => Promise<WebhookResponse>>(receive: F, now: ReceiveNow): F {
-  Object.defineProperty(receive, RECEIVE_NOW, { value: now });
-  return receive;
+  return tag(receive, RECEIVE_NOW, now);
 }
 
 /** The value-or-promise entry of this `receive`, if it has one. */
 export function receiveNowOf(receive: unknown): ReceiveNow | undefined {
-  return typeof receive === "function" ? (receive as { [RECEIVE_NOW]?: ReceiveNow })[RECEIVE_NOW] : undefined;
+  return tagOf<ReceiveNow>(receive, RECEIVE_NOW);
 }
