@@ -7,6 +7,15 @@
 //
 //   npx tsx bench/http-instructions.ts                       node, limit and hookguard
 //   npx tsx bench/http-instructions.ts --only=node,fastify --variants=limit,hookguard --requests=4000,10000
+//   npx tsx bench/http-instructions.ts --cache-sim          also simulate the caches: the
+//                                                            estimated cycles per request count
+//                                                            a first-level miss as 10 instructions
+//                                                            and a last-level miss as 100, so a
+//                                                            server that touches more memory shows
+//                                                            it (about 2× slower to run)
+//   npx tsx bench/http-instructions.ts --keep=/tmp/cg       keep the callgrind files, to compare
+//                                                            servers function by function
+//                                                            (callgrind_annotate --inclusive=no)
 //
 // About 2 minutes per server and framework (valgrind runs node some 50× slower).
 import { spawn } from "node:child_process";
@@ -22,6 +31,8 @@ import { FRAMEWORKS, PATH, VARIANTS, type Framework, type Variant } from "./http
 const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const frameworks = (option("only")?.split(",") ?? ["node"]) as Framework[];
 const variants = (option("variants")?.split(",") ?? ["limit", "hookguard"]) as Variant[];
+const keep = option("keep");
+const cacheSim = process.argv.includes("--cache-sim");
 const [first, second] = (option("requests") ?? "4000,10000").split(",").map(Number) as [number, number];
 if (frameworks.some((f) => !FRAMEWORKS.includes(f)) || variants.some((v) => !VARIANTS.includes(v)) || !(first > 0 && second > first)) {
   console.error("usage: npx tsx bench/http-instructions.ts [--only=node,express,fastify,hono] [--variants=bare,limit,stripe-sdk,hookguard] [--requests=A,B with B > A]");
@@ -38,10 +49,19 @@ const signed = (i: number) => {
   return { body, signature: stripe.webhooks.generateTestHeaderString({ payload: body.toString("utf8"), secret: STRIPE_SECRET }) };
 };
 
-/** Runs one server under callgrind for `requests` requests; returns the instructions it executed. */
-async function count(bundle: string, framework: Framework, variant: Variant, requests: number): Promise<number> {
-  const out = join(tmpdir(), `hookguard-callgrind-${process.pid}-${framework}-${variant}-${requests}`);
-  const server = spawn("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, process.execPath, "--single-threaded", "--import", "tsx", "bench/http-server.ts", framework, variant], {
+/** What callgrind counted over a whole run. */
+interface Counts {
+  readonly instructions: number;
+  /** Last-level cache misses (instruction and data), with --cache-sim. */
+  readonly llMisses: number;
+  /** Instructions + 10 × first-level misses + 100 × last-level misses (callgrind_annotate's estimate), with --cache-sim. */
+  readonly cycles: number;
+}
+
+/** Runs one server under callgrind for `requests` requests; returns what it counted. */
+async function count(bundle: string, framework: Framework, variant: Variant, requests: number): Promise<Counts> {
+  const out = join(keep ?? tmpdir(), `hookguard-callgrind-${process.pid}-${framework}-${variant}-${requests}`);
+  const server = spawn("valgrind", ["--tool=callgrind", ...(cacheSim ? ["--cache-sim=yes"] : []), `--callgrind-out-file=${out}`, process.execPath, "--single-threaded", "--import", "tsx", "bench/http-server.ts", framework, variant], {
     // stdin a pipe: the server exits when its stdin ends (its parent gone).
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, HOOKGUARD_HTTP_BUNDLE: bundle },
@@ -78,27 +98,39 @@ async function count(bundle: string, framework: Framework, variant: Variant, req
   agent.destroy();
   server.kill("SIGTERM");
   await exited;
-  rmSync(out, { force: true });
+  if (keep === undefined) rmSync(out, { force: true });
   if (verified !== requests && variant !== "bare") throw new Error(`${framework}/${variant}: ${verified} of ${requests} requests verified`);
-  const total = /Collected : (\d+)/.exec(stderr)?.[1];
+  // Without the cache simulation: Ir. With it: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw.
+  const total = /Collected :((?: \d+)+)/.exec(stderr)?.[1]?.trim().split(" ").map(Number);
   if (total === undefined) throw new Error(`${framework}/${variant}: callgrind printed no total:\n${stderr}`);
-  return Number(total);
+  const [ir = 0, i1 = 0, il = 0, , d1r = 0, dlr = 0, , d1w = 0, dlw = 0] = total;
+  const llMisses = il + dlr + dlw;
+  return { instructions: ir, llMisses, cycles: ir + 10 * (i1 + d1r + d1w) + 100 * llMisses };
 }
 
 const bundle = await bundleHookguard();
 try {
   console.log(`Instructions per request (callgrind, ${first} → ${second} requests, 1 KiB Stripe events, ${process.version})\n`);
-  console.log("| framework | server | instructions/request | × raw limit |\n|:--|:--|--:|--:|");
+  console.log(
+    cacheSim
+      ? "| framework | server | instructions/request | × raw limit | LL misses/request | est. cycles/request | × raw limit |\n|:--|:--|--:|--:|--:|--:|--:|"
+      : "| framework | server | instructions/request | × raw limit |\n|:--|:--|--:|--:|",
+  );
+  const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   for (const framework of frameworks) {
-    const perRequest = new Map<Variant, number>();
+    const perRequest = new Map<Variant, Counts>();
     for (const variant of variants) {
       // The two counts of a server run side by side: one per core.
       const [a, b] = await Promise.all([count(bundle, framework, variant, first), count(bundle, framework, variant, second)]);
-      perRequest.set(variant, (b - a) / (second - first));
+      const marginal = (k: keyof Counts) => (b[k] - a[k]) / (second - first);
+      perRequest.set(variant, { instructions: marginal("instructions"), llMisses: marginal("llMisses"), cycles: marginal("cycles") });
     }
     const limit = perRequest.get("limit");
+    const ratio = (n: number, of: number | undefined) => (of === undefined ? "–" : `${(n / of).toFixed(2)}×`);
     for (const [variant, n] of perRequest) {
-      console.log(`| ${framework} | ${variant} | ${Math.round(n).toLocaleString("en-US")} | ${limit === undefined ? "–" : `${(n / limit).toFixed(2)}×`} |`);
+      const cells = [framework, variant, fmt(n.instructions), ratio(n.instructions, limit?.instructions)];
+      if (cacheSim) cells.push(fmt(n.llMisses), fmt(n.cycles), ratio(n.cycles, limit?.cycles));
+      console.log(`| ${cells.join(" | ")} |`);
     }
   }
 } finally {

@@ -21,6 +21,11 @@
 //   npx tsx bench/http.ts --rounds=3           three interleaved rounds, medians reported
 //   npx tsx bench/http.ts --variants=limit,hookguard --cpu-prof=/tmp/prof
 //                                              some servers, each writing a V8 CPU profile
+//   HOOKGUARD_HTTP_STORE=none npx tsx bench/http.ts --only=node --variants=limit,hookguard --rounds=8 --duration=3
+//                                              the hookguard server without its idempotency
+//                                              store (to split its cost off); with two or more
+//                                              rounds the report adds hookguard ÷ limit round
+//                                              by round (odd rounds run the servers in reverse)
 import type { Buffer } from "node:buffer";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -73,6 +78,10 @@ export interface HttpBenchRow {
    * in µs: unlike req/s, it hardly moves when other processes share the machine.
    */
   readonly cpuUsPerRequest: number | undefined;
+  /** Of which in the garbage collector's pauses, µs per request served. */
+  readonly gcUsPerRequest: number | undefined;
+  /** req/s in each round, in order (one entry for a single run). */
+  readonly roundReqPerSec: readonly number[];
 }
 
 interface AutocannonResult {
@@ -175,6 +184,8 @@ interface ServerReport {
   readonly verified: number | undefined;
   /** CPU µs per request served. */
   readonly cpuUsPerRequest: number | undefined;
+  /** GC pause µs per request served. */
+  readonly gcUsPerRequest: number | undefined;
 }
 
 /** Stops the server; resolves to what it reported on its way out. */
@@ -186,9 +197,10 @@ async function stopServer({ child, output }: Server): Promise<ServerReport> {
     await closed;
     clearTimeout(timer);
   }
-  const m = /processed=(\d+) served=(\d+) cpu_us=(\d+)/.exec(output());
-  if (!m) return { verified: undefined, cpuUsPerRequest: undefined };
-  return { verified: Number(m[1]), cpuUsPerRequest: Number(m[2]) > 0 ? Number(m[3]) / Number(m[2]) : undefined };
+  const m = /processed=(\d+) served=(\d+) cpu_us=(\d+) gc_us=(\d+)/.exec(output());
+  if (!m) return { verified: undefined, cpuUsPerRequest: undefined, gcUsPerRequest: undefined };
+  const served = Number(m[2]);
+  return { verified: Number(m[1]), cpuUsPerRequest: served > 0 ? Number(m[3]) / served : undefined, gcUsPerRequest: served > 0 ? Number(m[4]) / served : undefined };
 }
 
 async function post(port: number, request: { body: string; headers: Record<string, string> }): Promise<{ status: number; text: string }> {
@@ -225,6 +237,7 @@ function median(values: readonly number[]): number {
 function combine(runs: readonly HttpBenchRow[]): HttpBenchRow {
   const first = runs[0]!;
   const cpu = runs.map((r) => r.cpuUsPerRequest).filter((c): c is number => c !== undefined);
+  const gc = runs.map((r) => r.gcUsPerRequest).filter((c): c is number => c !== undefined);
   return {
     framework: first.framework,
     variant: first.variant,
@@ -235,6 +248,8 @@ function combine(runs: readonly HttpBenchRow[]): HttpBenchRow {
     failures: runs.reduce((n, r) => n + r.failures, 0),
     verified: first.verified === undefined ? undefined : runs.reduce((n, r) => n + (r.verified ?? 0), 0),
     cpuUsPerRequest: cpu.length === runs.length ? median(cpu) : undefined,
+    gcUsPerRequest: gc.length === runs.length ? median(gc) : undefined,
+    roundReqPerSec: runs.map((r) => r.reqPerSec),
   };
 }
 
@@ -243,7 +258,8 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBen
   const { frameworks = FRAMEWORKS, variants = VARIANTS, rounds = 1 } = options;
   const runs = new Map<string, HttpBenchRow[]>();
   for (let round = 0; round < rounds; round++) {
-    for (const row of await benchRound(options)) {
+    // Every other round runs the servers in the reverse order, so neither is always first.
+    for (const row of await benchRound({ ...options, variants: round % 2 === 1 ? [...variants].reverse() : variants })) {
       const key = `${row.framework}/${row.variant}`;
       runs.set(key, [...(runs.get(key) ?? []), row]);
     }
@@ -273,7 +289,7 @@ async function benchRound(options: HttpBenchOptions): Promise<HttpBenchRow[]> {
         } finally {
           report = await stopServer(server);
         }
-        const { verified, cpuUsPerRequest } = report;
+        const { verified, cpuUsPerRequest, gcUsPerRequest } = report;
         const ok2xx = warm.requests.total - warm.non2xx + r.requests.total - r.non2xx + 1;
         if (variant !== "bare" && (verified === undefined || verified < ok2xx)) {
           throw new Error(`${framework}/${variant}: the server verified ${verified} requests but answered ${ok2xx} with 2xx`);
@@ -288,6 +304,8 @@ async function benchRound(options: HttpBenchOptions): Promise<HttpBenchRow[]> {
           failures: r.non2xx + r.errors + r.timeouts,
           verified: variant === "bare" ? undefined : verified,
           cpuUsPerRequest,
+          gcUsPerRequest,
+          roundReqPerSec: [r.requests.average],
         };
         rows.push(row);
         onResult?.(row);
@@ -310,7 +328,7 @@ function fmt(n: number, digits = 0): string {
 
 /** The results as a Markdown table, then the ratios and targets per framework. */
 export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
-  const head = ["framework", "server", "req/s", "p50 ms", "p99 ms", "server CPU µs/req", "requests", "failures"];
+  const head = ["framework", "server", "req/s", "p50 ms", "p99 ms", "server CPU µs/req", "of which GC", "requests", "failures"];
   const body = rows.map((r) => [
     FRAMEWORK_TITLE[r.framework],
     VARIANT_TITLE[r.variant],
@@ -318,11 +336,12 @@ export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
     fmt(r.p50Ms),
     fmt(r.p99Ms),
     r.cpuUsPerRequest === undefined ? "?" : fmt(r.cpuUsPerRequest, 1),
+    r.gcUsPerRequest === undefined ? "?" : fmt(r.gcUsPerRequest, 1),
     fmt(r.requests),
     fmt(r.failures),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const right = [false, false, true, true, true, true, true, true];
+  const right = [false, false, true, true, true, true, true, true, true];
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`;
   const rule = `|${widths.map((w, i) => (right[i] ? `${"-".repeat(w + 1)}:` : `:${"-".repeat(w + 1)}`)).join("|")}|`;
   const out = [line(head), rule, ...body.map(line), ""];
@@ -347,6 +366,17 @@ export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
     const failed = [bare, limit, sdk, hg].filter((r) => r.failures > 0);
     if (failed.length > 0) targets.push(`- WARNING: ${FRAMEWORK_TITLE[framework]}: ${failed.map((r) => `${r.variant} had ${r.failures} failed requests`).join(", ")}`);
   }
+  // Rounds run each server right after the other: a burst of other work on a shared machine
+  // lands on both servers of a round alike, so the ratio within each round is steadier
+  // than the ratio of two medians.
+  for (const framework of FRAMEWORKS) {
+    const of = (v: Variant) => rows.find((r) => r.framework === framework && r.variant === v);
+    const hg = of("hookguard");
+    const limit = of("limit");
+    if (!hg || !limit || hg.roundReqPerSec.length < 2) continue;
+    const ratios = hg.roundReqPerSec.map((n, i) => n / limit.roundReqPerSec[i]!);
+    targets.push(`- ${FRAMEWORK_TITLE[framework]}: hookguard ÷ raw limit round by round ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${median(ratios).toFixed(2)}×`);
+  }
   out.push("", ...targets);
   return out.join("\n");
 }
@@ -367,7 +397,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     cpuProfDir,
     rounds,
     durationS: duration === undefined ? 5 : Number(duration),
-    onResult: (r) => console.error(`  ${r.framework}/${r.variant}: ${fmt(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms, ${r.cpuUsPerRequest?.toFixed(1) ?? "?"} µs CPU/req, ${r.failures} failures`),
+    onResult: (r) => console.error(`  ${r.framework}/${r.variant}: ${fmt(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms, ${r.cpuUsPerRequest?.toFixed(1) ?? "?"} µs CPU/req (GC ${r.gcUsPerRequest?.toFixed(1) ?? "?"}), ${r.failures} failures`),
   });
   console.log(formatHttpBench(rows));
 }

@@ -45,18 +45,24 @@ export interface MemoryStore extends IdempotencyStore {
   readonly size: number;
 }
 
-// Claims live in slots: the map takes a key to its slot number, and the slot's fields are
-// columns of typed arrays. A slot sits in exactly one of two lists, the leases in claim
-// order or the completed keys in completion order, doubly linked through `prev`/`next` so
-// that dropping any entry and evicting the oldest are O(1). (A Map alone is not enough: V8
-// leaves a hole for each deleted entry and `keys().next()` walks over them, so a Map used
-// as a FIFO of 100 000 keys costs O(n) per eviction; measured 54 s for 10⁶ events.)
+// Claims live in slots whose fields are columns of typed arrays. A slot sits in exactly one
+// of two lists, the leases in claim order or the completed keys in completion order, doubly
+// linked through `prev`/`next` so that dropping any entry and evicting the oldest are O(1).
 //
-// No object per key: at 100 000 keys, an object per entry (and a token string) kept that
-// many more objects alive for the garbage collector to trace and promote; in an HTTP server
-// that cost ~20 µs of CPU per request (bench/http.ts, server CPU per request, default store
-// against maxEntries 1 000). The key string is the one object a claim keeps.
+// Keys live in typed arrays too, not in a Map of strings: a key of up to KEY_CHARS Latin-1
+// characters (every provider's ids, namespaced) is copied into its slot's row of `chars`,
+// and an open-addressing table (linear probing, at most half full, backward-shift deletion)
+// finds a slot from the key's hash. Keys are compared in full, so the store stays exact; a
+// longer or non-Latin-1 key is kept as a string beside its slot. With a Map, every key was a
+// string the garbage collector promoted and traced for as long as the store held it: at
+// 100 000 keys 22.8 MB of heap, now 1.1 MB of heap and 9.1 MB of typed arrays it never
+// traces, and claim + complete in a full store went from 1.24 to 0.99 µs (from 0.64 to
+// 0.93 µs in a store of 1 000 keys: hashing in JavaScript is slower than V8's own hash).
 const NONE = -1;
+/** Characters of a key kept in the slot's row; longer keys are kept as strings. */
+const KEY_CHARS = 64;
+/** `lengths[slot]` of a key kept as a string. */
+const LONG = -1;
 
 interface Slots {
   /** The list's first and last slot, or NONE. */
@@ -98,6 +104,20 @@ interface Watermark extends Linked<Watermark> {
   expiresAt: number;
 }
 
+/**
+ * A key's hash: FNV-1a over its UTF-16 code units from a per-store random seed, then
+ * MurmurHash3's finaliser so that the low bits (the table index) depend on every character.
+ */
+function hashKey(key: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
 const IN_PROGRESS: ClaimResult = Object.freeze({ status: "in_progress" });
 const COMPLETED: ClaimResult = Object.freeze({ status: "completed" });
 
@@ -108,7 +128,9 @@ const COMPLETED: ClaimResult = Object.freeze({ status: "completed" });
  * receive the same webhooks.
  *
  * Every operation is O(1) (amortized: expired keys are dropped lazily, as operations meet
- * them). Memory is bounded by `maxEntries` whatever the number of events:
+ * them). Memory is bounded by `maxEntries` whatever the number of events: about 100 bytes
+ * per entry, in typed arrays the garbage collector does not trace (10 MB at the default
+ * 100 000), plus the key itself for keys longer than 64 characters or outside Latin-1.
  *
  * - When full, a claim on a new key evicts the oldest completed key, or else an expired
  *   lease. An evicted completed key is forgotten before its `ttlMs`: a duplicate of it
@@ -143,6 +165,15 @@ const COMPLETED: ClaimResult = Object.freeze({ status: "completed" });
  * ```
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  return memoryStoreHashing(options, hashKey);
+}
+
+/**
+ * {@link memoryStore} with the key hash given: tests hand it a poor one, so that keys collide,
+ * probe past each other and wrap around the table on every run. Not exported from the package.
+ * @internal
+ */
+export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: (key: string, seed: number) => number): MemoryStore {
   const { maxEntries = 100_000, now = Date.now } = options;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
     throw new TypeError(`hookguard: memoryStore({ maxEntries }) must be a positive integer; got ${String(maxEntries)}`);
@@ -154,16 +185,27 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const prefix = tokenPrefix();
   let lastToken = 0;
 
-  const entries = new Map<string, number>();
   // Columns by slot, grown by doubling up to maxEntries (a store that holds 200 keys does
   // not allocate for 100 000). `tokens` holds a lease's token, `undefined` once the key is
   // completed: the strings live only as long as the leases (few: the events in flight).
   let capacity = 0;
-  const keys: (string | undefined)[] = [];
+  let count = 0;
   const tokens: (string | undefined)[] = [];
+  /** Keys kept as strings (longer than KEY_CHARS, or not Latin-1), by slot; sparse. */
+  const longKeys: (string | undefined)[] = [];
   let expiresAt = new Float64Array(0);
   let prev = new Int32Array(0);
   let next = new Int32Array(0);
+  let hashes = new Int32Array(0);
+  /** The key's length in `chars`, or LONG. */
+  let lengths = new Int8Array(0);
+  /** KEY_CHARS bytes per slot: the key's characters. */
+  let chars = new Uint8Array(0);
+  // The table: slot + 1 per bucket, 0 for an empty one; a power of two, at least twice the
+  // slots, so that probes stay short.
+  let table = new Int32Array(0);
+  let mask = 0;
+  const seed = (Math.random() * 0x100000000) | 0;
   let used = 0;
   // Freed slots, chained through `next`.
   let free = NONE;
@@ -175,20 +217,98 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   // never later): a full store of live leases rejects in O(1) until then, and is swept once
   // after.
   let nextLeaseExpiry = -Infinity;
+  // The last key claimed and its slot (forgotten when the slot is dropped): the receiver
+  // completes what it just claimed, with the same key, and `complete` then finds the slot
+  // without hashing the key again.
+  let lastKey: string | undefined;
+  let lastSlot = NONE;
+
+  function widen<T extends Float64Array | Int32Array | Int8Array | Uint8Array>(from: T, to: T): T {
+    to.set(from);
+    return to;
+  }
 
   function grow(): void {
     // makeRoom keeps the store below maxEntries before each new slot: maxEntries slots suffice.
     const size = Math.min(Math.max(1024, capacity * 2), maxEntries);
-    const widen = <T extends Float64Array | Int32Array>(from: T, to: T): T => {
-      to.set(from);
-      return to;
-    };
     expiresAt = widen(expiresAt, new Float64Array(size));
     prev = widen(prev, new Int32Array(size));
     next = widen(next, new Int32Array(size));
-    keys.length = size;
+    hashes = widen(hashes, new Int32Array(size));
+    lengths = widen(lengths, new Int8Array(size));
+    chars = widen(chars, new Uint8Array(size * KEY_CHARS));
     tokens.length = size;
     capacity = size;
+    let buckets = 2;
+    while (buckets < 2 * size) buckets *= 2;
+    if (buckets !== table.length) {
+      table = new Int32Array(buckets);
+      mask = buckets - 1;
+      for (const list of [leases, completed]) for (let slot = list.head; slot !== NONE; slot = next[slot]!) place(slot);
+    }
+  }
+
+  /** Puts the slot in the first empty bucket from its key's home. */
+  function place(slot: number): void {
+    let i = hashes[slot]! & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = slot + 1;
+  }
+
+  /** Takes the slot out of the table, shifting back the entries after it that may move closer to home. */
+  function displace(slot: number): void {
+    let hole = hashes[slot]! & mask;
+    while (table[hole] !== slot + 1) hole = (hole + 1) & mask;
+    for (let i = (hole + 1) & mask; table[i] !== 0; i = (i + 1) & mask) {
+      const home = hashes[table[i]! - 1]! & mask;
+      // The entry at i may fill the hole unless its home lies cyclically in (hole, i].
+      if (hole <= i ? home <= hole || home > i : home <= hole && home > i) {
+        table[hole] = table[i]!;
+        hole = i;
+      }
+    }
+    table[hole] = 0;
+  }
+
+  function keyIs(slot: number, key: string): boolean {
+    const length = lengths[slot]!;
+    if (length === LONG) return longKeys[slot] === key;
+    if (length !== key.length) return false;
+    const at = slot * KEY_CHARS;
+    for (let i = 0; i < length; i++) if (chars[at + i] !== key.charCodeAt(i)) return false;
+    return true;
+  }
+
+  /** The slot holding the key, or NONE. */
+  function find(key: string, hash: number): number {
+    if (count === 0) return NONE;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const slot = table[i]! - 1;
+      if (slot === NONE) return NONE;
+      if (hashes[slot] === hash && keyIs(slot, key)) return slot;
+    }
+  }
+
+  function keep(slot: number, key: string, hash: number): void {
+    hashes[slot] = hash;
+    const length = key.length;
+    if (length <= KEY_CHARS) {
+      const at = slot * KEY_CHARS;
+      let i = 0;
+      for (; i < length; i++) {
+        const c = key.charCodeAt(i);
+        if (c > 0xff) break;
+        chars[at + i] = c;
+      }
+      if (i === length) {
+        lengths[slot] = length;
+        place(slot);
+        return;
+      }
+    }
+    lengths[slot] = LONG;
+    longKeys[slot] = key;
+    place(slot);
   }
 
   function allocate(): number {
@@ -219,12 +339,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   }
 
   function drop(slot: number): void {
-    entries.delete(keys[slot]!);
+    if (slot === lastSlot) lastKey = undefined;
+    displace(slot);
     unlinkSlot(tokens[slot] === undefined ? completed : leases, slot);
-    keys[slot] = undefined;
+    if (lengths[slot] === LONG) longKeys[slot] = undefined;
     tokens[slot] = undefined;
     next[slot] = free;
     free = slot;
+    count--;
   }
 
   // Lists are in claim / completion order, which is expiry order when every call uses the
@@ -253,7 +375,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   }
 
   function makeRoom(t: number): void {
-    if (entries.size < maxEntries) return;
+    if (count < maxEntries) return;
     if (completed.head !== NONE) return drop(completed.head);
     // Only leases are left, and the oldest is live. One with a shorter leaseMs may have
     // expired further down: sweep, but only once one can have.
@@ -265,29 +387,35 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     );
   }
 
+
   /** The slot of a live lease held with this token, or NONE. */
   function leaseOf(key: string, held: unknown): number {
-    const slot = entries.get(key);
-    if (slot === undefined || tokens[slot] === undefined || tokens[slot] !== held) return NONE;
+    if (typeof key !== "string") return NONE;
+    const slot = key === lastKey ? lastSlot : find(key, hashOf(key, seed) | 0);
+    if (slot === NONE || tokens[slot] === undefined || tokens[slot] !== held) return NONE;
     return slot;
   }
 
   function claimNow(key: string, leaseMsOption: unknown): ClaimResult {
     const leaseMs = durationMs(leaseMsOption, "leaseMs", "memoryStore().claim(key, { leaseMs })");
+    if (typeof key !== "string") throw new TypeError(`hookguard: memoryStore().claim(key) needs a string key; got ${typeof key}`);
     const t = now();
     dropExpiredHeads(t);
-    const existing = entries.get(key);
-    if (existing !== undefined) {
+    const hash = hashOf(key, seed) | 0;
+    const existing = find(key, hash);
+    if (existing !== NONE) {
       if (expiresAt[existing]! > t) return tokens[existing] === undefined ? COMPLETED : IN_PROGRESS;
       drop(existing);
     }
     makeRoom(t);
     const slot = allocate();
     const token = prefix + (++lastToken).toString(36);
-    keys[slot] = key;
+    keep(slot, key, hash);
+    lastKey = key;
+    lastSlot = slot;
     tokens[slot] = token;
     expiresAt[slot] = t + leaseMs;
-    entries.set(key, slot);
+    count++;
     appendSlot(leases, slot);
     if (t + leaseMs < nextLeaseExpiry) nextLeaseExpiry = t + leaseMs;
     return { status: "claimed", token };
@@ -312,7 +440,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   const store: MemoryStore = {
     get size() {
-      return entries.size;
+      return count;
     },
 
     async claim(key, claimOptions) {

@@ -1,12 +1,15 @@
 // memoryStore against a model: any sequence of claims, completions and releases, on any
 // keys, with the clock moving and the store full or not, gets the answers a plain list
 // model gives — statuses, tokens that fence, evictions in the documented order, the size.
-// The store keeps its entries in typed-array slots with free-list reuse and growth; the
-// model is arrays searched in O(n), too simple to be wrong in the same way.
+// The store keeps its entries in typed-array slots with free-list reuse and growth, and finds
+// keys through an open-addressing table over their characters (copied into the slots, or kept
+// as strings when long or not Latin-1); the model is arrays searched in O(n), too simple to be
+// wrong in the same way. A store this small has a table of 2-16 buckets, so keys collide,
+// probe past each other and wrap around, and deletions shift entries back, on every run.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isWebhookError } from "../../src/errors";
-import { memoryStore } from "../../src/stores/memory";
+import { memoryStore, memoryStoreHashing, type MemoryStoreOptions } from "../../src/stores/memory";
 import { params, propTimeout } from "./support";
 
 interface ModelEntry {
@@ -86,12 +89,35 @@ const op = (keys: number): fc.Arbitrary<Op> =>
     { arbitrary: fc.record({ op: fc.constant("tick" as const), ms: fc.constantFrom(0, 1, 3, 10, 50, 200) }), weight: 2 },
   );
 
-describe("memoryStore against a model", () => {
+// Keys of every shape the store keeps differently: short, exactly as long as a slot's row (64),
+// one longer (kept as a string), Latin-1 beyond ASCII, beyond Latin-1, and ones that share
+// a long prefix or differ only in their last character.
+const KEY_SHAPES: readonly ((i: number) => string)[] = [
+  (i) => `k${i}`,
+  (i) => `k${i}`.padEnd(64, "x"),
+  (i) => `k${i}`.padEnd(65, "x"),
+  (i) => `é${i}`,
+  (i) => `ключ-${i}`,
+  (i) => `${"p".repeat(60)}${i}`,
+  // Each a prefix of the next: equal up to the shorter one's length.
+  (i) => "q".repeat(55 + i),
+];
+const keyName = (i: number) => KEY_SHAPES[i % KEY_SHAPES.length]!(i);
+
+// The store's own hash, and hashes that crowd every key into the table's last bucket or two,
+// so that clusters wrap around its end.
+const STORES: readonly [string, (options: MemoryStoreOptions) => ReturnType<typeof memoryStore>][] = [
+  ["its own hash", (options) => memoryStore(options)],
+  ["keys crowded into the last two buckets", (options) => memoryStoreHashing(options, (key) => -1 - (key.length % 2))],
+  ["every key hashed to -1", (options) => memoryStoreHashing(options, () => -1)],
+];
+
+describe.each(STORES)("memoryStore (%s) against a model", (_, create) => {
   it("answers every claim, complete and release as the model does, evicts in the same order and reports the same size", async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 12 }), fc.array(op(12), { maxLength: 120 }), async (maxEntries, keyCount, ops) => {
         let now = 1_000;
-        const store = memoryStore({ maxEntries, now: () => now });
+        const store = create({ maxEntries, now: () => now });
         const model = new Model(maxEntries);
         // The tokens the store handed out per key: the last is "current", earlier ones "stale".
         const tokens = new Map<string, string[]>();
@@ -100,7 +126,7 @@ describe("memoryStore against a model", () => {
             now += o.ms;
             continue;
           }
-          const key = `k${o.key % keyCount}`;
+          const key = keyName(o.key % keyCount);
           if (o.op === "claim") {
             const expected = model.claim(key, o.leaseMs, now);
             const got = await store.claim(key, { leaseMs: o.leaseMs }).then(
@@ -129,9 +155,36 @@ describe("memoryStore against a model", () => {
     );
   }, propTimeout(1));
 
+  it("finds every other key after any one is removed from a cluster of 2 to 9, and can claim the removed one again", async () => {
+    // Deterministic, so the probe-and-shift logic is covered on every run, not only when the
+    // random sequences happen to build a long cluster.
+    for (let n = 2; n <= 9; n++) {
+      for (let removed = 0; removed < n; removed++) {
+        const store = create({ maxEntries: 9 });
+        const keys = Array.from({ length: n }, (_, i) => keyName(i + 6 * (i % 2)));
+        const tokens: string[] = [];
+        for (const key of keys) {
+          const r = await store.claim(key, { leaseMs: 60_000 });
+          if (r.status !== "claimed") throw new Error(`${key}: ${r.status}`);
+          tokens.push(r.token);
+        }
+        expect(await store.release(keys[removed]!, tokens[removed]!)).toBe(true);
+        for (const [i, key] of keys.entries()) {
+          if (i === removed) continue;
+          const status = (await store.claim(key, { leaseMs: 60_000 })).status;
+          if (status !== "in_progress") expect({ n, removed, key: i, status }).toEqual({ n, removed, key: i, status: "in_progress" });
+          // The lease is still the one it was, fenced by its own token.
+          expect(await store.complete(key, tokens[i]!, { ttlMs: 60_000 })).toBe(true);
+        }
+        expect((await store.claim(keys[removed]!, { leaseMs: 60_000 })).status).toBe("claimed");
+        expect(store.size).toBe(n);
+      }
+    }
+  });
+
   it("grows past its first 1,024 slots and reuses freed ones: 5,000 keys through a 3,000-entry store", async () => {
     let now = 0;
-    const store = memoryStore({ maxEntries: 3_000, now: () => now });
+    const store = create({ maxEntries: 3_000, now: () => now });
     const held = new Map<string, string>();
     for (let i = 0; i < 5_000; i++) {
       const r = await store.claim(`k${i}`, { leaseMs: 1_000 });
