@@ -439,13 +439,16 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
 
   async function finishRetrying(key: string, token: string, event: VerifiedWebhook<unknown>, at: number): Promise<void> {
     const deadline = at + leaseMs;
+    // Set once an attempt failed: it may have committed before its answer was lost.
+    let uncertain = false;
     for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
       try {
-        if (!(await store.complete(key, token, ttlOptions))) {
+        if (!(await store.complete(key, token, ttlOptions)) && !(uncertain && (await committedEarlier(key, event)))) {
           await report("lease_lost", `the handlers finished after the ${leaseMs} ms lease expired: another delivery may have run them too (raise leaseMs)`, event);
         }
         return;
       } catch (e) {
+        uncertain = true;
         if (performance.now() + wait < deadline) {
           await new Promise((resolve) => setTimeout(resolve, wait));
           continue;
@@ -456,6 +459,24 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
         return;
       }
     }
+  }
+
+  /**
+   * After a failed attempt to mark the event done, the next one found the lease gone: the
+   * failed attempt may have committed before its answer was lost (a dropped connection).
+   * A claim tells: "completed" means it did (true). A key that is free again is marked
+   * done under a new claim — the handlers ran — but the lease did run out (false), as it
+   * did when another delivery holds the key now.
+   */
+  async function committedEarlier(key: string, event: VerifiedWebhook<unknown>): Promise<boolean> {
+    try {
+      const claim = await store.claim(key, leaseOptions);
+      if (claim.status === "completed") return true;
+      if (claim.status === "claimed") await store.complete(key, claim.token, ttlOptions);
+    } catch (e) {
+      await report("store_unavailable", "marking the event done failed, and checking whether an earlier attempt had done so failed too", event, e);
+    }
+    return false;
   }
 
   async function abandon(key: string, token: string, event: VerifiedWebhook<unknown>): Promise<void> {

@@ -149,6 +149,57 @@ describe("createWebhookReceiver", () => {
     expect(runs).toHaveBeenCalledTimes(1);
   });
 
+  it("reports no lost lease when a retried completion finds that the failed attempt had committed", async () => {
+    // A dropped connection: the store marked the event done, but the answer never came, so
+    // the retry's compare-and-set finds no lease under its token.
+    const inner = memoryStore();
+    let lostReplies = 1;
+    const store: IdempotencyStore = {
+      claim: (k, o) => inner.claim(k, o),
+      complete: async (k, t, o) => {
+        const done = await inner.complete(k, t, o);
+        if (lostReplies-- > 0) throw new Error("ECONNRESET after commit");
+        return done;
+      },
+      release: (k, t) => inner.release(k, t),
+    };
+    const runs = vi.fn();
+    const errors: string[] = [];
+    const receiver = createWebhookReceiver({ scheme, store, leaseMs: 5_000 }).onAny(runs).onError((e) => void errors.push(e.code));
+    const req = await delivery({ id: "evt_lost_reply", type: "x" });
+    expect((await receiver.receive(req)).status).toBe(200);
+    expect(errors).toEqual([]);
+    expect(JSON.parse((await receiver.receive(req)).body).status).toBe("duplicate");
+    expect(runs).toHaveBeenCalledTimes(1);
+  });
+
+  it("marks the event done under a new claim when its lease ran out during a store outage, and reports the lost lease", async () => {
+    let now = 0;
+    const inner = memoryStore({ now: () => now });
+    let failures = 1;
+    const store: IdempotencyStore = {
+      claim: (k, o) => inner.claim(k, o),
+      complete: async (k, t, o) => {
+        if (failures-- > 0) {
+          // The outage lasts past the lease (by the store's clock), and nothing committed.
+          now += 10_000;
+          throw new Error("ECONNRESET");
+        }
+        return inner.complete(k, t, o);
+      },
+      release: (k, t) => inner.release(k, t),
+    };
+    const runs = vi.fn();
+    const errors: string[] = [];
+    const receiver = createWebhookReceiver({ scheme, store, leaseMs: 5_000 }).onAny(runs).onError((e) => void errors.push(e.code));
+    const req = await delivery({ id: "evt_outage", type: "x" });
+    expect((await receiver.receive(req)).status).toBe(200);
+    expect(errors).toEqual(["lease_lost"]);
+    // The handlers ran, so the event is marked done: its duplicate is not run again.
+    expect(JSON.parse((await receiver.receive(req)).body).status).toBe("duplicate");
+    expect(runs).toHaveBeenCalledTimes(1);
+  });
+
   it("still acknowledges work that succeeded when marking it done fails for the whole lease, and reports it", async () => {
     const inner = memoryStore();
     const errors: string[] = [];
