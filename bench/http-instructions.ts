@@ -13,6 +13,12 @@
 //                                                            and a last-level miss as 100, so a
 //                                                            server that touches more memory shows
 //                                                            it (about 2× slower to run)
+//   npx tsx bench/http-instructions.ts --repeat=3           each server measured three times, the
+//                                                            median reported and every run listed:
+//                                                            one whole-server figure moves by
+//                                                            ±10-15 % run to run (a major GC or a
+//                                                            compilation falls inside the measured
+//                                                            window or not)
 //   npx tsx bench/http-instructions.ts --keep=/tmp/cg       keep the callgrind files, to compare
 //                                                            servers function by function
 //                                                            (callgrind_annotate --inclusive=no)
@@ -33,9 +39,10 @@ const frameworks = (option("only")?.split(",") ?? ["node"]) as Framework[];
 const variants = (option("variants")?.split(",") ?? ["limit", "hookguard"]) as Variant[];
 const keep = option("keep");
 const cacheSim = process.argv.includes("--cache-sim");
+const repeat = Number(option("repeat") ?? 1);
 const [first, second] = (option("requests") ?? "4000,10000").split(",").map(Number) as [number, number];
-if (frameworks.some((f) => !FRAMEWORKS.includes(f)) || variants.some((v) => !VARIANTS.includes(v)) || !(first > 0 && second > first)) {
-  console.error("usage: npx tsx bench/http-instructions.ts [--only=node,express,fastify,hono] [--variants=bare,limit,stripe-sdk,hookguard] [--requests=A,B with B > A]");
+if (frameworks.some((f) => !FRAMEWORKS.includes(f)) || variants.some((v) => !VARIANTS.includes(v)) || !(first > 0 && second > first) || !(Number.isInteger(repeat) && repeat >= 1)) {
+  console.error("usage: npx tsx bench/http-instructions.ts [--only=node,express,fastify,hono] [--variants=bare,limit,stripe-sdk,hookguard] [--requests=A,B with B > A] [--repeat=N] [--cache-sim] [--keep=DIR]");
   process.exit(2);
 }
 
@@ -119,11 +126,18 @@ try {
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   for (const framework of frameworks) {
     const perRequest = new Map<Variant, Counts>();
+    const spreads: string[] = [];
     for (const variant of variants) {
-      // The two counts of a server run side by side: one per core.
-      const [a, b] = await Promise.all([count(bundle, framework, variant, first), count(bundle, framework, variant, second)]);
-      const marginal = (k: keyof Counts) => (b[k] - a[k]) / (second - first);
-      perRequest.set(variant, { instructions: marginal("instructions"), llMisses: marginal("llMisses"), cycles: marginal("cycles") });
+      const runs: Counts[] = [];
+      for (let r = 0; r < repeat; r++) {
+        // The two counts of a server run side by side: one per core.
+        const [a, b] = await Promise.all([count(bundle, framework, variant, first), count(bundle, framework, variant, second)]);
+        const marginal = (k: keyof Counts) => (b[k] - a[k]) / (second - first);
+        runs.push({ instructions: marginal("instructions"), llMisses: marginal("llMisses"), cycles: marginal("cycles") });
+      }
+      const median = (k: keyof Counts) => [...runs].sort((x, y) => x[k] - y[k])[runs.length >> 1]![k];
+      perRequest.set(variant, { instructions: median("instructions"), llMisses: median("llMisses"), cycles: median("cycles") });
+      if (repeat > 1) spreads.push(`${framework}/${variant}: instructions per request ${runs.map((c) => fmt(c.instructions)).join(", ")}`);
     }
     const limit = perRequest.get("limit");
     const ratio = (n: number, of: number | undefined) => (of === undefined ? "–" : `${(n / of).toFixed(2)}×`);
@@ -132,6 +146,7 @@ try {
       if (cacheSim) cells.push(fmt(n.llMisses), fmt(n.cycles), ratio(n.cycles, limit?.cycles));
       console.log(`| ${cells.join(" | ")} |`);
     }
+    for (const line of spreads) console.log(`\n${line}`);
   }
 } finally {
   rmSync(bundle, { recursive: true, force: true });
