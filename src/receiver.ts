@@ -443,7 +443,8 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     let uncertain = false;
     for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
       try {
-        if (!(await store.complete(key, token, ttlOptions)) && !(uncertain && (await committedEarlier(key, event)))) {
+        const done = await store.complete(key, token, ttlOptions);
+        if (!done && !(uncertain && (await committedEarlier(key, event)))) {
           await report("lease_lost", `the handlers finished after the ${leaseMs} ms lease expired: another delivery may have run them too (raise leaseMs)`, event);
         }
         return;

@@ -289,26 +289,31 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: (key: st
     }
   }
 
+  /** Copies the key into the slot's row if it fits (at most KEY_CHARS Latin-1 characters). */
+  function copied(slot: number, key: string): boolean {
+    if (key.length > KEY_CHARS) return false;
+    const at = slot * KEY_CHARS;
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      if (c > 0xff) return false;
+      chars[at + i] = c;
+    }
+    return true;
+  }
+
   function keep(slot: number, key: string, hash: number): void {
     hashes[slot] = hash;
-    const length = key.length;
-    if (length <= KEY_CHARS) {
-      const at = slot * KEY_CHARS;
-      let i = 0;
-      for (; i < length; i++) {
-        const c = key.charCodeAt(i);
-        if (c > 0xff) break;
-        chars[at + i] = c;
-      }
-      if (i === length) {
-        lengths[slot] = length;
-        place(slot);
-        return;
-      }
+    if (copied(slot, key)) {
+      lengths[slot] = key.length;
+    } else {
+      lengths[slot] = LONG;
+      longKeys[slot] = key;
     }
-    lengths[slot] = LONG;
-    longKeys[slot] = key;
     place(slot);
+  }
+
+  function hashOfKey(key: string): number {
+    return hashOf(key, seed) | 0;
   }
 
   function allocate(): number {
@@ -387,11 +392,10 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: (key: st
     );
   }
 
-
   /** The slot of a live lease held with this token, or NONE. */
   function leaseOf(key: string, held: unknown): number {
     if (typeof key !== "string") return NONE;
-    const slot = key === lastKey ? lastSlot : find(key, hashOf(key, seed) | 0);
+    const slot = key === lastKey ? lastSlot : find(key, hashOfKey(key));
     if (slot === NONE || tokens[slot] === undefined || tokens[slot] !== held) return NONE;
     return slot;
   }
@@ -401,7 +405,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: (key: st
     if (typeof key !== "string") throw new TypeError(`hookguard: memoryStore().claim(key) needs a string key; got ${typeof key}`);
     const t = now();
     dropExpiredHeads(t);
-    const hash = hashOf(key, seed) | 0;
+    const hash = hashOfKey(key);
     const existing = find(key, hash);
     if (existing !== NONE) {
       if (expiresAt[existing]! > t) return tokens[existing] === undefined ? COMPLETED : IN_PROGRESS;
