@@ -33,6 +33,11 @@ function countingStore(inner: IdempotencyStore = memoryStore()) {
   return { store, calls };
 }
 
+/** `inner` with its `complete` replaced: a store whose completions fail, or lose their replies. */
+function completingWith(inner: IdempotencyStore, complete: IdempotencyStore["complete"]): IdempotencyStore {
+  return { claim: (k, o) => inner.claim(k, o), complete, release: (k, t) => inner.release(k, t) };
+}
+
 function deferred() {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
@@ -133,11 +138,7 @@ describe("createWebhookReceiver", () => {
     // duplicate, once the lease expired, run the handlers a second time.
     const inner = memoryStore();
     let downUntil = 0;
-    const store: IdempotencyStore = {
-      claim: (k, o) => inner.claim(k, o),
-      complete: (k, t, o) => (Date.now() < downUntil ? Promise.reject(new Error("ECONNRESET")) : inner.complete(k, t, o)),
-      release: (k, t) => inner.release(k, t),
-    };
+    const store = completingWith(inner, (k, t, o) => (Date.now() < downUntil ? Promise.reject(new Error("ECONNRESET")) : inner.complete(k, t, o)));
     const runs = vi.fn();
     const receiver = createWebhookReceiver({ scheme, store, leaseMs: 100 }).onAny(runs).onError(() => {});
     const req = await delivery({ id: "evt_blip", type: "x" });
@@ -154,15 +155,11 @@ describe("createWebhookReceiver", () => {
     // the retry's compare-and-set finds no lease under its token.
     const inner = memoryStore();
     let lostReplies = 1;
-    const store: IdempotencyStore = {
-      claim: (k, o) => inner.claim(k, o),
-      complete: async (k, t, o) => {
-        const done = await inner.complete(k, t, o);
-        if (lostReplies-- > 0) throw new Error("ECONNRESET after commit");
-        return done;
-      },
-      release: (k, t) => inner.release(k, t),
-    };
+    const store = completingWith(inner, async (k, t, o) => {
+      const done = await inner.complete(k, t, o);
+      if (lostReplies-- > 0) throw new Error("ECONNRESET after commit");
+      return done;
+    });
     const runs = vi.fn();
     const errors: string[] = [];
     const receiver = createWebhookReceiver({ scheme, store, leaseMs: 5_000 }).onAny(runs).onError((e) => void errors.push(e.code));
@@ -177,18 +174,14 @@ describe("createWebhookReceiver", () => {
     let now = 0;
     const inner = memoryStore({ now: () => now });
     let failures = 1;
-    const store: IdempotencyStore = {
-      claim: (k, o) => inner.claim(k, o),
-      complete: async (k, t, o) => {
-        if (failures-- > 0) {
-          // The outage lasts past the lease (by the store's clock), and nothing committed.
-          now += 10_000;
-          throw new Error("ECONNRESET");
-        }
-        return inner.complete(k, t, o);
-      },
-      release: (k, t) => inner.release(k, t),
-    };
+    const store = completingWith(inner, async (k, t, o) => {
+      if (failures-- > 0) {
+        // The outage lasts past the lease (by the store's clock), and nothing committed.
+        now += 10_000;
+        throw new Error("ECONNRESET");
+      }
+      return inner.complete(k, t, o);
+    });
     const runs = vi.fn();
     const errors: string[] = [];
     const receiver = createWebhookReceiver({ scheme, store, leaseMs: 5_000 }).onAny(runs).onError((e) => void errors.push(e.code));
@@ -203,7 +196,7 @@ describe("createWebhookReceiver", () => {
   it("still acknowledges work that succeeded when marking it done fails for the whole lease, and reports it", async () => {
     const inner = memoryStore();
     const errors: string[] = [];
-    const store: IdempotencyStore = { claim: (k, o) => inner.claim(k, o), complete: () => Promise.reject(new Error("lost connection")), release: (k, t) => inner.release(k, t) };
+    const store = completingWith(inner, () => Promise.reject(new Error("lost connection")));
     const receiver = createWebhookReceiver({ scheme, store, leaseMs: 200 }).onAny(() => {}).onError((e) => void errors.push(e.code));
     const started = Date.now();
     expect((await receiver.receive(await delivery({ id: "evt_c", type: "x" }))).status).toBe(200);
