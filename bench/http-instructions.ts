@@ -31,7 +31,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Stripe from "stripe";
 import { STRIPE_SECRET, jsonEvent } from "./fixtures";
-import { bundleHookguard } from "./http";
+import { bundleHookguard, median } from "./http";
 import { FRAMEWORKS, PATH, VARIANTS, type Framework, type Variant } from "./http-server";
 
 const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -135,8 +135,8 @@ try {
         const marginal = (k: keyof Counts) => (b[k] - a[k]) / (second - first);
         runs.push({ instructions: marginal("instructions"), llMisses: marginal("llMisses"), cycles: marginal("cycles") });
       }
-      const median = (k: keyof Counts) => [...runs].sort((x, y) => x[k] - y[k])[runs.length >> 1]![k];
-      perRequest.set(variant, { instructions: median("instructions"), llMisses: median("llMisses"), cycles: median("cycles") });
+      const middle = (k: keyof Counts) => median(runs.map((c) => c[k]));
+      perRequest.set(variant, { instructions: middle("instructions"), llMisses: middle("llMisses"), cycles: middle("cycles") });
       if (repeat > 1) spreads.push(`${framework}/${variant}: instructions per request ${runs.map((c) => fmt(c.instructions)).join(", ")}`);
     }
     const limit = perRequest.get("limit");

@@ -22,7 +22,8 @@
 // request that does not verify 401 (as hookguard does). On SIGTERM the server prints
 // `processed=<n>` (the requests it verified: the hookguard handler's calls), `served=<n>`
 // (every request), `cpu_us=<n>` (its CPU time, user + system, since the first request) and
-// `gc_us=<n>` (time in garbage-collection pauses since then), and exits. CPU time per request is the figure that survives a shared, noisy machine.
+// `gc_us=<n>` (time in garbage-collection pauses since then), and exits. CPU time per
+// request is the figure that survives a shared, noisy machine.
 import { Buffer } from "node:buffer";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { PerformanceObserver } from "node:perf_hooks";
@@ -165,8 +166,7 @@ async function start(framework: Framework, variant: Variant): Promise<number> {
   const hg = variant === "hookguard" ? await loadHookguard() : undefined;
   switch (framework) {
     case "node": {
-      const listener = hg ? hg.node.handleWebhooks(receiver(hg)) : nodeHandler(variant as Exclude<Variant, "hookguard">);
-      const server = createServer(listener);
+      const server = createServer(hg ? hg.node.handleWebhooks(receiver(hg)) : nodeHandler(variant as Exclude<Variant, "hookguard">));
       count(server);
       await new Promise<void>((resolve) => server.listen(0, host, resolve));
       return (server.address() as AddressInfo).port;

@@ -227,7 +227,7 @@ async function load(port: number, connections: number, durationS: number, reques
   return autocannon({ url: `http://127.0.0.1:${port}`, connections, duration: durationS, pipelining: 1, requests });
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -350,8 +350,9 @@ export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
     "|:--|--:|--:|--:|--:|",
   );
   const targets: string[] = [];
+  const rowOf = (framework: Framework, variant: Variant) => rows.find((r) => r.framework === framework && r.variant === variant);
   for (const framework of FRAMEWORKS) {
-    const of = (v: Variant) => rows.find((r) => r.framework === framework && r.variant === v);
+    const of = (v: Variant) => rowOf(framework, v);
     const hg = of("hookguard");
     const limit = of("limit");
     const sdk = of("stripe-sdk");
@@ -370,9 +371,8 @@ export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
   // lands on both servers of a round alike, so the ratio within each round is steadier
   // than the ratio of two medians.
   for (const framework of FRAMEWORKS) {
-    const of = (v: Variant) => rows.find((r) => r.framework === framework && r.variant === v);
-    const hg = of("hookguard");
-    const limit = of("limit");
+    const hg = rowOf(framework, "hookguard");
+    const limit = rowOf(framework, "limit");
     if (!hg || !limit || hg.roundReqPerSec.length < 2) continue;
     const ratios = hg.roundReqPerSec.map((n, i) => n / limit.roundReqPerSec[i]!);
     targets.push(`- ${FRAMEWORK_TITLE[framework]}: hookguard ÷ raw limit round by round ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${median(ratios).toFixed(2)}×`);
