@@ -653,7 +653,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     const id = idempotencyKey ? idempotencyKey(event) : event.id;
     if (id === undefined || id === "") {
       if (missingId === "reject") return MISSING_ID;
-      return dispatch(event, version, handlers, undefined, undefined, 0);
+      return handle(event, version, handlers, undefined, undefined, 0);
     }
     const key = `${namespace}:${id}`;
     const at = performance.now();
@@ -687,10 +687,16 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   function claimed(claim: ClaimResult, event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string, at: number): WebhookResponse | Promise<WebhookResponse> {
     if (claim.status === "completed") return DUPLICATE;
     if (claim.status === "in_progress") return IN_PROGRESS;
-    // Without ordering or a queue, handling needs no more awaiting than the handlers and
-    // the store ask for: with memoryStore and a synchronous handler, none at all.
-    if (!ordering && !queue) return runAndFinish(event, version, handlers, key, claim.token, at, false);
-    return dispatch(event, version, handlers, key, claim.token, at);
+    return handle(event, version, handlers, key, claim.token, at);
+  }
+
+  /**
+   * Without ordering or a queue, handling needs no more awaiting than the handlers and the
+   * store ask for: with memoryStore (or no key) and a synchronous handler, none at all.
+   */
+  function handle(event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string | undefined, token: string | undefined, at: number): WebhookResponse | Promise<WebhookResponse> {
+    if (!ordering && !queue) return runAndFinish(event, version, handlers, key, token, at, false);
+    return dispatch(event, version, handlers, key, token, at);
   }
 
   const receiver = {
