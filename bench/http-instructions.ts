@@ -22,6 +22,17 @@
 //   npx tsx bench/http-instructions.ts --keep=/tmp/cg       keep the callgrind files, to compare
 //                                                            servers function by function
 //                                                            (callgrind_annotate --inclusive=no)
+//   npx tsx bench/http-instructions.ts --transport=memory   no sockets: each server drives itself
+//                                                            over in-memory connections
+//                                                            (http-server.ts --memory=N), so no
+//                                                            event-loop wake-ups, epoll batching or
+//                                                            libuv reads fall in the count — the
+//                                                            server's JavaScript and HTTP parsing
+//                                                            only, to about ±2 % run to run. The
+//                                                            in-process client's work is the same
+//                                                            for every variant: compare the
+//                                                            difference to the raw limit, not only
+//                                                            the ratio
 //
 // About 2 minutes per server and framework (valgrind runs node some 50× slower).
 import { spawn } from "node:child_process";
@@ -39,10 +50,12 @@ const frameworks = (option("only")?.split(",") ?? ["node"]) as Framework[];
 const variants = (option("variants")?.split(",") ?? ["limit", "hookguard"]) as Variant[];
 const keep = option("keep");
 const cacheSim = process.argv.includes("--cache-sim");
+const transport = option("transport") ?? "loopback";
+const inMemory = transport === "memory";
 const repeat = Number(option("repeat") ?? 1);
 const [first, second] = (option("requests") ?? "4000,10000").split(",").map(Number) as [number, number];
-if (frameworks.some((f) => !FRAMEWORKS.includes(f)) || variants.some((v) => !VARIANTS.includes(v)) || !(first > 0 && second > first) || !(Number.isInteger(repeat) && repeat >= 1)) {
-  console.error("usage: npx tsx bench/http-instructions.ts [--only=node,express,fastify,hono] [--variants=bare,limit,stripe-sdk,hookguard] [--requests=A,B with B > A] [--repeat=N] [--cache-sim] [--keep=DIR]");
+if (frameworks.some((f) => !FRAMEWORKS.includes(f)) || variants.some((v) => !VARIANTS.includes(v)) || !(first > 0 && second > first) || !(Number.isInteger(repeat) && repeat >= 1) || !(transport === "loopback" || transport === "memory")) {
+  console.error("usage: npx tsx bench/http-instructions.ts [--only=node,express,fastify,hono] [--variants=bare,limit,stripe-sdk,hookguard] [--requests=A,B with B > A] [--repeat=N] [--cache-sim] [--keep=DIR] [--transport=loopback|memory]");
   process.exit(2);
 }
 
@@ -65,24 +78,18 @@ interface Counts {
   readonly cycles: number;
 }
 
-/** Runs one server under callgrind for `requests` requests; returns what it counted. */
-async function count(bundle: string, framework: Framework, variant: Variant, requests: number): Promise<Counts> {
-  const out = join(keep ?? tmpdir(), `hookguard-callgrind-${process.pid}-${framework}-${variant}-${requests}`);
-  const server = spawn("valgrind", ["--tool=callgrind", ...(cacheSim ? ["--cache-sim=yes"] : []), `--callgrind-out-file=${out}`, process.execPath, "--single-threaded", "--import", "tsx", "bench/http-server.ts", framework, variant], {
-    // stdin a pipe: the server exits when its stdin ends (its parent gone).
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, HOOKGUARD_HTTP_BUNDLE: bundle },
-  });
-  let stderr = "";
-  server.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<void>((resolve) => server.on("exit", () => resolve()));
+/** Sends `requests` requests over loopback from this process (4 keep-alive connections); returns how many got a 200. */
+async function driveOverLoopback(framework: Framework, variant: Variant, requests: number, exited: Promise<unknown>, stdout: () => string, stderr: () => string): Promise<number> {
   const port = await new Promise<number>((resolve, reject) => {
-    let text = "";
-    server.stdout.on("data", (c: Buffer) => {
-      text += c.toString();
-      if (text.includes("\n")) resolve(Number(text.split("\n")[0]));
+    const poll = setInterval(() => {
+      if (!stdout().includes("\n")) return;
+      clearInterval(poll);
+      resolve(Number(stdout().split("\n")[0]));
+    }, 50);
+    void exited.then(() => {
+      clearInterval(poll);
+      reject(new Error(`${framework}/${variant} exited before listening:\n${stderr()}`));
     });
-    void exited.then(() => reject(new Error(`${framework}/${variant} exited before listening:\n${stderr}`)));
   });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   let sent = 0;
@@ -103,8 +110,50 @@ async function count(bundle: string, framework: Framework, variant: Variant, req
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
   agent.destroy();
-  server.kill("SIGTERM");
-  await exited;
+  return verified;
+}
+
+/** Runs one server under callgrind for `requests` requests; returns what it counted. */
+async function count(bundle: string, framework: Framework, variant: Variant, requests: number): Promise<Counts> {
+  const out = join(keep ?? tmpdir(), `hookguard-callgrind-${process.pid}-${framework}-${variant}-${requests}`);
+  const server = spawn(
+    "valgrind",
+    [
+      "--tool=callgrind",
+      ...(cacheSim ? ["--cache-sim=yes"] : []),
+      `--callgrind-out-file=${out}`,
+      process.execPath,
+      "--single-threaded",
+      "--import",
+      "tsx",
+      "bench/http-server.ts",
+      framework,
+      variant,
+      ...(inMemory ? [`--memory=${requests}`] : []),
+    ],
+    {
+      // stdin a pipe: the server exits when its stdin ends (its parent gone).
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, HOOKGUARD_HTTP_BUNDLE: bundle },
+    },
+  );
+  let stderr = "";
+  let stdout = "";
+  server.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  server.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
+  let verified: number;
+  if (inMemory) {
+    // The server drives itself and reports the requests it verified on its way out.
+    const code = await exited;
+    const processed = /processed=(\d+)/.exec(stdout)?.[1];
+    if (code !== 0 || processed === undefined) throw new Error(`${framework}/${variant} failed (exit ${code}):\n${stderr.slice(-2000)}`);
+    verified = variant === "bare" ? requests : Number(processed);
+  } else {
+    verified = await driveOverLoopback(framework, variant, requests, exited, () => stdout, () => stderr);
+    server.kill("SIGTERM");
+    await exited;
+  }
   if (keep === undefined) rmSync(out, { force: true });
   if (verified !== requests && variant !== "bare") throw new Error(`${framework}/${variant}: ${verified} of ${requests} requests verified`);
   // Without the cache simulation: Ir. With it: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw.
@@ -117,7 +166,7 @@ async function count(bundle: string, framework: Framework, variant: Variant, req
 
 const bundle = await bundleHookguard();
 try {
-  console.log(`Instructions per request (callgrind, ${first} → ${second} requests, 1 KiB Stripe events, ${process.version})\n`);
+  console.log(`Instructions per request (callgrind, ${first} → ${second} requests, 1 KiB Stripe events, ${inMemory ? "in-memory connections" : "loopback"}, ${process.version})\n`);
   console.log(
     cacheSim
       ? "| framework | server | instructions/request | × raw limit | LL misses/request | est. cycles/request | × raw limit |\n|:--|:--|--:|--:|--:|--:|--:|"
@@ -140,7 +189,8 @@ try {
       if (repeat > 1) spreads.push(`${framework}/${variant}: instructions per request ${runs.map((c) => fmt(c.instructions)).join(", ")}`);
     }
     const limit = perRequest.get("limit");
-    const ratio = (n: number, of: number | undefined) => (of === undefined ? "–" : `${(n / of).toFixed(2)}×`);
+    // The difference too: in memory, every server's count carries the same client work.
+    const ratio = (n: number, of: number | undefined) => (of === undefined ? "–" : `${(n / of).toFixed(2)}× (${n >= of ? "+" : "−"}${fmt(Math.abs(n - of))})`);
     for (const [variant, n] of perRequest) {
       const cells = [framework, variant, fmt(n.instructions), ratio(n.instructions, limit?.instructions)];
       if (cacheSim) cells.push(fmt(n.llMisses), fmt(n.cycles), ratio(n.cycles, limit?.cycles));

@@ -28,7 +28,8 @@ import { Buffer } from "node:buffer";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { PerformanceObserver } from "node:perf_hooks";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { Duplex } from "node:stream";
+import { createAdaptorServer } from "@hono/node-server";
 import express from "express";
 import Fastify from "fastify";
 import { Hono } from "hono";
@@ -40,7 +41,7 @@ import type * as FastifyAdapter from "../src/adapters/fastify";
 import type * as FetchAdapter from "../src/adapters/fetch";
 import type * as NodeAdapter from "../src/adapters/node";
 import type * as Index from "../src/index";
-import { STRIPE_SECRET } from "./fixtures";
+import { STRIPE_SECRET, jsonEvent } from "./fixtures";
 import { rawStripe } from "./raw";
 
 export const FRAMEWORKS = ["node", "express", "fastify", "hono"] as const;
@@ -161,24 +162,17 @@ function count(server: Server): void {
   });
 }
 
-async function start(framework: Framework, variant: Variant): Promise<number> {
-  const host = "127.0.0.1";
+/** The server of one framework × variant, not yet listening. */
+async function createBenchServer(framework: Framework, variant: Variant): Promise<Server> {
   const hg = variant === "hookguard" ? await loadHookguard() : undefined;
   switch (framework) {
-    case "node": {
-      const server = createServer(hg ? hg.node.handleWebhooks(receiver(hg)) : nodeHandler(variant as Exclude<Variant, "hookguard">));
-      count(server);
-      await new Promise<void>((resolve) => server.listen(0, host, resolve));
-      return (server.address() as AddressInfo).port;
-    }
+    case "node":
+      return createServer(hg ? hg.node.handleWebhooks(receiver(hg)) : nodeHandler(variant as Exclude<Variant, "hookguard">));
     case "express": {
       const app = express();
       if (hg) app.post(PATH, hg.express.handleWebhooks(receiver(hg)));
       else app.post(PATH, nodeHandler(variant as Exclude<Variant, "hookguard">));
-      const server = app.listen(0, host);
-      count(server);
-      await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
-      return (server.address() as AddressInfo).port;
+      return createServer(app);
     }
     case "fastify": {
       const app = Fastify({ logger: false });
@@ -195,9 +189,8 @@ async function start(framework: Framework, variant: Variant): Promise<number> {
           });
         });
       }
-      count(app.server);
-      await app.listen({ port: 0, host });
-      return (app.server.address() as AddressInfo).port;
+      await app.ready();
+      return app.server;
     }
     case "hono": {
       const app = new Hono();
@@ -212,11 +205,102 @@ async function start(framework: Framework, variant: Variant): Promise<number> {
           return new Response(BAD_BODY, { status: 401, headers: JSON_HEADERS });
         });
       }
-      return new Promise<number>((resolve) => {
-        count(serve({ fetch: app.fetch, port: 0, hostname: host }, (info) => resolve(info.port)) as Server);
-      });
+      return createAdaptorServer({ fetch: app.fetch }) as Server;
     }
   }
+}
+
+async function listen(server: Server): Promise<number> {
+  count(server);
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** Two streams joined back to back: what one writes, the other reads. */
+function duplexPair(): [Duplex, Duplex] {
+  const sides: Duplex[] = [];
+  const side = (other: () => Duplex) =>
+    new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, done) {
+        other().push(chunk);
+        done();
+      },
+      final(done) {
+        other().push(null);
+        done();
+      },
+    });
+  sides.push(side(() => sides[1]!), side(() => sides[0]!));
+  return [sides[0]!, sides[1]!];
+}
+
+const MEMORY_CONNECTIONS = 4;
+const MEMORY_POOL = 512;
+const RESIGN_MS = 60_000;
+const memoryPool: { request: Buffer; signedAt: number }[] = [];
+let memorySigner: Stripe | undefined;
+
+/**
+ * The i-th in-memory request, as bytes on the wire: 1 KiB Stripe events from a pool of 512,
+ * each signed with the Stripe SDK when first sent and again once its signature is a minute
+ * old (a run under valgrind can outlast the 300 s window; signing every request would put
+ * an HMAC per request on the client's side of the count).
+ */
+function memoryRequest(i: number): Buffer {
+  const slot = i % MEMORY_POOL;
+  const now = Date.now();
+  const entry = memoryPool[slot];
+  if (entry !== undefined && now - entry.signedAt < RESIGN_MS) return entry.request;
+  memorySigner ??= new Stripe("sk_test_x");
+  const body = jsonEvent(1024, { id: `evt_mem_${String(slot).padStart(8, "0")}`, object: "event", type: EVENT_TYPE }).toString("utf8");
+  const signature = memorySigner.webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_SECRET });
+  const request = Buffer.from(`POST ${PATH} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\nstripe-signature: ${signature}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  memoryPool[slot] = { request, signedAt: now };
+  return request;
+}
+
+/**
+ * `--memory=N`: N requests from this process over in-memory connections (no sockets, no
+ * kernel), 4 keep-alive connections in step, each awaiting its answer before the next
+ * request: the server's JavaScript and HTTP parsing, counted exactly under callgrind. Every
+ * answer must be a 200 `processed` (a 401 or a duplicate fails the run). The client's own
+ * work — building each request, finding each answer's end — is the same for every variant.
+ */
+async function driveInMemory(server: Server, requests: number): Promise<void> {
+  count(server);
+  let sent = 0;
+  let answered = 0;
+  await Promise.all(
+    Array.from({ length: MEMORY_CONNECTIONS }, async () => {
+      const [client, end] = duplexPair();
+      server.emit("connection", end);
+      let pending: Buffer = Buffer.alloc(0);
+      let waiting: ((text: string) => void) | undefined;
+      client.on("data", (chunk: Buffer) => {
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        const head = pending.indexOf("\r\n\r\n");
+        if (head < 0 || waiting === undefined) return;
+        const length = Number(/content-length: *(\d+)/i.exec(pending.subarray(0, head).toString("latin1"))?.[1] ?? Number.NaN);
+        if (!(pending.length >= head + 4 + length)) return;
+        const text = pending.subarray(0, head + 4 + length).toString("latin1");
+        pending = pending.subarray(head + 4 + length);
+        const resolve = waiting;
+        waiting = undefined;
+        resolve(text);
+      });
+      while (sent < requests) {
+        const request = memoryRequest(sent++);
+        const answer = new Promise<string>((resolve) => (waiting = resolve));
+        client.write(request);
+        const text = await answer;
+        if (!text.startsWith("HTTP/1.1 200") || !text.endsWith(OK_BODY)) throw new Error(`request ${answered}: ${text.slice(0, 200)}`);
+        answered++;
+      }
+      client.end();
+    }),
+  );
+  if (answered !== requests) throw new Error(`${answered} of ${requests} requests answered`);
 }
 
 function isOneOf<T extends string>(list: readonly T[], value: string | undefined): value is T {
@@ -224,17 +308,26 @@ function isOneOf<T extends string>(list: readonly T[], value: string | undefined
 }
 
 const [framework, variant] = process.argv.slice(2);
+const memory = process.argv.find((a) => a.startsWith("--memory="))?.slice("--memory=".length);
 if (process.argv[1]?.endsWith("http-server.ts")) {
-  if (!isOneOf(FRAMEWORKS, framework) || !isOneOf(VARIANTS, variant)) {
-    console.error(`usage: node --import tsx bench/http-server.ts <${FRAMEWORKS.join("|")}> <${VARIANTS.join("|")}>`);
+  if (!isOneOf(FRAMEWORKS, framework) || !isOneOf(VARIANTS, variant) || (memory !== undefined && !(Number(memory) > 0))) {
+    console.error(`usage: node --import tsx bench/http-server.ts <${FRAMEWORKS.join("|")}> <${VARIANTS.join("|")}> [--memory=<requests>]`);
     process.exit(2);
   }
-  // The parent kills us with SIGTERM; also leave if it goes away without doing so.
-  process.on("SIGTERM", () => {
+  const report = () => {
     const cpu = process.cpuUsage(cpuFrom);
-    process.stdout.write(`processed=${processed} served=${served} cpu_us=${cpu.user + cpu.system} gc_us=${Math.round(gcUs)}\n`, () => process.exit(0));
-  });
-  process.stdin.on("end", () => process.exit(0)).resume();
-  const port = await start(framework, variant);
-  process.stdout.write(`${port}\n`);
+    return `processed=${processed} served=${served} cpu_us=${cpu.user + cpu.system} gc_us=${Math.round(gcUs)}\n`;
+  };
+  const server = await createBenchServer(framework, variant);
+  if (memory !== undefined) {
+    await driveInMemory(server, Number(memory));
+    // The collector's entries arrive after the turn they were made in.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.stdout.write(report(), () => process.exit(0));
+  } else {
+    // The parent kills us with SIGTERM; also leave if it goes away without doing so.
+    process.on("SIGTERM", () => process.stdout.write(report(), () => process.exit(0)));
+    process.stdin.on("end", () => process.exit(0)).resume();
+    process.stdout.write(`${await listen(server)}\n`);
+  }
 }
