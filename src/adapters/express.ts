@@ -24,7 +24,7 @@ import {
   type UrlParts,
   type VerifyWebhookOptions,
 } from "./internal/options";
-import { receivePipeline, verifyPipeline, type Exchange } from "./internal/pipeline";
+import { receivePipeline, settle, verifyPipeline, type Exchange } from "./internal/pipeline";
 
 export type { AdapterLogger, AdapterOptions, HandleWebhooksOptions, ReceiverLike, VerifyWebhookOptions } from "./internal/options";
 
@@ -172,11 +172,10 @@ export function handleWebhooks<TRequest extends ExpressRequestLike = ExpressRequ
   assertReceiver(receiver, `${ADAPTER}: handleWebhooks()`);
   const settings = resolveSettings<TRequest>(ADAPTER, "handleWebhooks", options, urlParts, receiver.scheme);
   const run = receivePipeline(receiver, settings);
-  return async (req, res, next) => {
-    try {
-      writeNodeResponse(res, await run(exchange(req, settings)));
-    } catch (error) {
-      next(error);
-    }
-  };
+  return (req, res, next) =>
+    settle(
+      () => run(exchange(req, settings)),
+      (response) => writeNodeResponse(res, response),
+      (error) => next(error),
+    );
 }

@@ -26,7 +26,7 @@ import {
   type UrlParts,
   type VerifyWebhookOptions,
 } from "./internal/options";
-import { receivePipeline, verifyPipeline, type Exchange } from "./internal/pipeline";
+import { receivePipeline, settle, verifyPipeline, type Exchange } from "./internal/pipeline";
 
 export type { AdapterLogger, AdapterOptions, HandleWebhooksOptions, ReceiverLike, VerifyWebhookOptions } from "./internal/options";
 
@@ -132,11 +132,10 @@ export function handleWebhooks<TRequest extends IncomingMessage = IncomingMessag
   assertReceiver(receiver, `${ADAPTER}: handleWebhooks()`);
   const settings = resolveSettings<TRequest>(ADAPTER, "handleWebhooks", options, urlParts, receiver.scheme);
   const run = receivePipeline(receiver, settings);
-  return async (req, res) => {
-    try {
-      writeNodeResponse(res, await run(exchange(req, settings)));
-    } catch (error) {
-      fail(res, settings.logger, error);
-    }
-  };
+  return (req, res) =>
+    settle(
+      () => run(exchange(req, settings)),
+      (response) => writeNodeResponse(res, response),
+      (error) => fail(res, settings.logger, error),
+    );
 }

@@ -98,6 +98,35 @@ export function verifyPipeline<TPayload>(scheme: WebhookScheme<TPayload>, settin
   };
 }
 
+const SETTLED: Promise<void> = Promise.resolve();
+
+/**
+ * Hands the pipeline's answer to `write` — at once when it is a value, else once it
+ * settles — and whatever throws or rejects on the way to `failed`. The listener an adapter
+ * returns is then a plain function: no async function's promise and `await` turn per request.
+ * Resolves when the answer was written (or the failure handled).
+ */
+export function settle<T>(start: () => T | Promise<T>, write: (value: T) => void, failed: (error: unknown) => void): Promise<void> {
+  let out: T | Promise<T>;
+  try {
+    out = start();
+    if (!isThenable(out)) {
+      write(out);
+      return SETTLED;
+    }
+  } catch (error) {
+    failed(error);
+    return SETTLED;
+  }
+  return out.then((value) => {
+    try {
+      write(value);
+    } catch (error) {
+      failed(error);
+    }
+  }, failed);
+}
+
 /** The pipeline of `handleWebhooks`: the receiver's response, as it is. */
 export function receivePipeline(
   receiver: ReceiverLike,
