@@ -5,6 +5,10 @@
 # calls; the difference over 20,000 is the marginal cost of one call, start-up excluded.
 #
 #   npm run build && bash bench/instructions.sh [stripe github standard-webhooks]
+#   npm run build && bash bench/instructions.sh --receiver
+#       the receiver as the adapters call it (Stripe): without a store, and with the default
+#       memory store (each call a new key), against the raw limit — the HMAC, the parse and
+#       everything hookguard adds around them, without HTTP
 #
 # The raw limit is called synchronously, hookguard's verifyWebhook awaited (as in
 # `npm run bench`). Counts drift by about ±0.5 % between identical runs (JIT timing).
@@ -12,6 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "bench/instructions.sh needs valgrind" >&2; exit 2; }
 [ -f dist/index.js ] || { echo "build first: npm run build" >&2; exit 2; }
+receiver=0
+if [ "${1:-}" = "--receiver" ]; then receiver=1; shift; fi
 schemes=("${@:-stripe github standard-webhooks}")
 [ $# -eq 0 ] && schemes=(stripe github standard-webhooks)
 out=$(mktemp -d)
@@ -27,6 +33,13 @@ marginal() { # subject scheme
   echo $(((b - a) / 20000))
 }
 
+if [ "$receiver" = 1 ]; then
+  raw=$(marginal raw stripe) bare=$(marginal receiver-nostore stripe) full=$(marginal receiver stripe)
+  ratio() { awk -v a="$1" -v b="$raw" 'BEGIN { printf "%.3f× (+%d)", a / b, a - b }'; }
+  printf '| Stripe, 1 KiB | instructions/call | × raw limit |\n|:--|--:|--:|\n'
+  printf '| raw limit | %s | 1.000× |\n| receiver, no store | %s | %s |\n| receiver, memory store | %s | %s |\n' "$raw" "$bare" "$(ratio "$bare")" "$full" "$(ratio "$full")"
+  exit 0
+fi
 printf '| scheme | raw limit (instructions/call) | hookguard verifyWebhook | × raw limit |\n|:--|--:|--:|--:|\n'
 for s in "${schemes[@]}"; do
   raw=$(marginal raw "$s") hg=$(marginal hookguard "$s")
