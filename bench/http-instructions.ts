@@ -78,19 +78,8 @@ interface Counts {
   readonly cycles: number;
 }
 
-/** Sends `requests` requests over loopback from this process (4 keep-alive connections); returns how many got a 200. */
-async function driveOverLoopback(framework: Framework, variant: Variant, requests: number, exited: Promise<unknown>, stdout: () => string, stderr: () => string): Promise<number> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const poll = setInterval(() => {
-      if (!stdout().includes("\n")) return;
-      clearInterval(poll);
-      resolve(Number(stdout().split("\n")[0]));
-    }, 50);
-    void exited.then(() => {
-      clearInterval(poll);
-      reject(new Error(`${framework}/${variant} exited before listening:\n${stderr()}`));
-    });
-  });
+/** Sends `requests` requests over loopback to the server on `port` (4 keep-alive connections); returns how many got a 200. */
+async function driveOverLoopback(port: number, requests: number): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   let sent = 0;
   let verified = 0;
@@ -140,17 +129,29 @@ async function count(bundle: string, framework: Framework, variant: Variant, req
   let stderr = "";
   let stdout = "";
   server.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  server.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
   const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
+  const firstLine = new Promise<string>((resolve) => {
+    server.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+      if (stdout.includes("\n")) resolve(stdout.split("\n")[0]!);
+    });
+  });
   let verified: number;
   if (inMemory) {
     // The server drives itself and reports the requests it verified on its way out.
     const code = await exited;
     const processed = /processed=(\d+)/.exec(stdout)?.[1];
     if (code !== 0 || processed === undefined) throw new Error(`${framework}/${variant} failed (exit ${code}):\n${stderr.slice(-2000)}`);
-    verified = variant === "bare" ? requests : Number(processed);
+    verified = Number(processed);
   } else {
-    verified = await driveOverLoopback(framework, variant, requests, exited, () => stdout, () => stderr);
+    // Over loopback the server's first line is its port.
+    const line = await Promise.race([
+      firstLine,
+      exited.then(() => {
+        throw new Error(`${framework}/${variant} exited before listening:\n${stderr}`);
+      }),
+    ]);
+    verified = await driveOverLoopback(Number(line), requests);
     server.kill("SIGTERM");
     await exited;
   }
