@@ -1,7 +1,7 @@
 // memoryStore against a model: any sequence of claims, completions and releases, on any
 // keys, with the clock moving and the store full or not, gets the answers a plain list
 // model gives — statuses, tokens that fence, evictions in the documented order, the size.
-// The store keeps its entries in typed-array slots with free-list reuse and growth, and finds
+// The store keeps its entries in typed-array slots (in chunks) with free-list reuse and growth, and finds
 // keys through an open-addressing table over their characters (copied into the slots, or kept
 // as strings when long or not Latin-1); the model is arrays searched in O(n), too simple to be
 // wrong in the same way. A store this small has a table of 2-16 buckets, so keys collide,
@@ -105,11 +105,14 @@ const KEY_SHAPES: readonly ((i: number) => string)[] = [
 const keyName = (i: number) => KEY_SHAPES[i % KEY_SHAPES.length]!(i);
 
 // The store's own hash, and hashes that crowd every key into the table's last bucket or two,
-// so that clusters wrap around its end.
+// so that clusters wrap around its end; and columns cut into chunks of one or two slots.
 const STORES: readonly [string, (options: MemoryStoreOptions) => ReturnType<typeof memoryStore>][] = [
   ["its own hash", (options) => memoryStore(options)],
   ["keys crowded into the last two buckets", (options) => memoryStoreHashing(options, (key) => -1 - (key.length % 2))],
   ["every key hashed to -1", (options) => memoryStoreHashing(options, () => -1)],
+  // Columns in chunks of one and two slots: a store of a few entries spans several chunks.
+  ["its own hash, one slot per chunk", (options) => memoryStoreHashing(options, undefined, 0)],
+  ["keys crowded into the last two buckets, two slots per chunk", (options) => memoryStoreHashing(options, (key) => -1 - (key.length % 2), 1)],
 ];
 
 describe.each(STORES)("memoryStore (%s) against a model", (_, create) => {
