@@ -156,6 +156,8 @@ export const STALE = () => Math.floor(Date.now() / 1000) - 3600;
 export function expectFailure(r: Reply, status: number, code: string): void {
   expect(r.status).toBe(status);
   expect(r.json.error).toBe(code);
+  // As hookguard wrote it; Fastify appends its charset to every JSON content type it sends.
+  expect(r.headers.get("content-type")).toMatch(/^application\/json(?:; charset=utf-8)?$/);
   expect(typeof r.json.message).toBe("string");
   expect(r.text).not.toContain(STRIPE_SECRET);
   expect(r.text).not.toContain(GITHUB_SECRET);

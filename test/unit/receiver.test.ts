@@ -57,6 +57,8 @@ describe("createWebhookReceiver", () => {
     expect(second.status).toBe(200);
     expect(JSON.parse(second.body)).toEqual({ status: "duplicate" });
     expect(seen).toEqual(["evt_1"]);
+    // JSON is UTF-8 by definition: application/json has no charset parameter (RFC 8259 §11).
+    for (const answer of [first, second]) expect(answer.headers).toEqual({ "content-type": "application/json" });
   });
 
   it("answers a forged request with its 4xx without touching the store or running a handler", async () => {
@@ -66,6 +68,7 @@ describe("createWebhookReceiver", () => {
     const tampered = await receiver.receive(await delivery({ id: "evt_2", type: "x" }, { tamper: true }));
     expect(tampered.status).toBe(401);
     expect(JSON.parse(tampered.body).error).toBe("signature_mismatch");
+    expect(tampered.headers["content-type"]).toBe("application/json");
     const missing = await receiver.receive({ body: "{}", headers: {} });
     expect(missing.status).toBe(400);
     expect(JSON.parse(missing.body).error).toBe("missing_header");
