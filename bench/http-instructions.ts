@@ -20,8 +20,10 @@
 //                                                            compilation falls inside the measured
 //                                                            window or not)
 //   npx tsx bench/http-instructions.ts --keep=/tmp/cg       keep the callgrind files, to compare
-//                                                            servers function by function
-//                                                            (callgrind_annotate --inclusive=no)
+//                                                            servers function by function, the
+//                                                            JIT's code named through V8's
+//                                                            --perf-basic-prof map:
+//                                                            npx tsx bench/callgrind-jit.ts …
 //   npx tsx bench/http-instructions.ts --transport=memory   no sockets: each server drives itself
 //                                                            over in-memory connections
 //                                                            (http-server.ts --memory=N), so no
@@ -113,6 +115,8 @@ async function count(bundle: string, framework: Framework, variant: Variant, req
       `--callgrind-out-file=${out}`,
       process.execPath,
       "--single-threaded",
+      // Kept profiles can name the JIT's code (bench/callgrind-jit.ts reads V8's map of it).
+      ...(keep === undefined ? [] : ["--perf-basic-prof"]),
       "--import",
       "tsx",
       "bench/http-server.ts",
