@@ -326,6 +326,9 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   const fixedVerifyOptions = { now: undefined, toleranceSeconds };
   // memoryStore's synchronous claim and complete, while the store still has them.
   const twins = syncTwins(store);
+  // Every key is `${namespace}:${id}`: the prefix is built once, and memoryStore hashes a
+  // key from its two parts rather than reading the joined string.
+  const keyPrefix = `${namespace}:`;
 
   async function report(code: WebhookReceiverErrorCode, message: string, event: VerifiedWebhook<unknown> | undefined, cause?: unknown): Promise<void> {
     const status = code === "handler_failed" ? 500 : code === "missing_event_id" ? 400 : code === "unsupported_version" ? 422 : 503;
@@ -669,13 +672,13 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       if (missingId === "reject") return MISSING_ID;
       return handle(event, version, handlers, undefined, undefined, 0);
     }
-    const key = `${namespace}:${id}`;
+    const key = `${keyPrefix}${id}`;
     const at = performance.now();
     const sync = twins?.();
     if (sync === undefined) return claimThen(event, version, handlers, key, at);
     let claim: ClaimResult;
     try {
-      claim = sync.claim(key, leaseMs);
+      claim = typeof id === "string" ? sync.claimParts(keyPrefix, id, key, leaseMs) : sync.claim(key, leaseMs);
     } catch (e) {
       return storeDown(event, e);
     }

@@ -1,0 +1,63 @@
+// The receiver claims a key through memoryStore's synchronous twin with the key's two parts
+// (its namespace and the event id), which the store hashes without reading the joined
+// string. The key must be the same key whichever way it came in: claimed by parts, it is
+// found, fenced and completed through the store's public API by the whole string, and the
+// other way round — for ids of every shape the store keeps differently.
+import { describe, expect, it } from "vitest";
+import { memoryStore } from "../../src/stores/memory";
+import { syncTwins, type SyncStoreOps } from "../../src/internal/sync-store";
+
+function twinsOf(store: ReturnType<typeof memoryStore>): SyncStoreOps {
+  const ops = syncTwins(store)?.();
+  if (ops === undefined) throw new Error("memoryStore has no synchronous twins");
+  return ops;
+}
+
+const IDS = [
+  "evt_1NabcdefGhijklmnOpqrstuv",
+  "",
+  "x",
+  "é-latin1",
+  "ключ-beyond-latin1",
+  "i".repeat(64 - "stripe:".length),
+  "i".repeat(65 - "stripe:".length),
+  "long-".repeat(30),
+];
+
+describe("memoryStore: a key claimed by its parts", () => {
+  for (const prefix of ["stripe:", "", "ключ:", "p".repeat(70)]) {
+    it(`is the same key as the joined string (prefix ${JSON.stringify(prefix.slice(0, 12))}${prefix.length > 12 ? "…" : ""})`, async () => {
+      const store = memoryStore();
+      const ops = twinsOf(store);
+      for (const id of IDS) {
+        const key = prefix + id;
+        const claim = ops.claimParts(prefix, id, key, 60_000);
+        expect(claim.status).toBe("claimed");
+        // Found by the whole string, in both of the store's lookups.
+        expect((await store.claim(key, { leaseMs: 60_000 })).status).toBe("in_progress");
+        expect(await store.complete(key, "not-the-token", { ttlMs: 60_000 })).toBe(false);
+        if (claim.status === "claimed") expect(await store.complete(key, claim.token, { ttlMs: 60_000 })).toBe(true);
+        expect(ops.claimParts(prefix, id, key, 60_000).status).toBe("completed");
+        // The other way round: claimed whole, found by its parts.
+        const other = `${key}/2`;
+        expect((await store.claim(other, { leaseMs: 60_000 })).status).toBe("claimed");
+        expect(ops.claimParts(prefix, `${id}/2`, other, 60_000).status).toBe("in_progress");
+      }
+      expect(store.size).toBe(2 * IDS.length);
+    });
+  }
+
+  it("tells keys apart that share the prefix, after the prefix changes and comes back", () => {
+    const store = memoryStore();
+    const ops = twinsOf(store);
+    for (const [pass, prefix] of ["a:", "b:", "a:"].entries()) {
+      for (let i = 0; i < 50; i++) {
+        const id = `evt_${i}`;
+        const status = ops.claimParts(prefix, id, prefix + id, 60_000).status;
+        // The third pass meets the first one's leases again.
+        expect(status).toBe(pass === 2 ? "in_progress" : "claimed");
+      }
+    }
+    expect(store.size).toBe(100);
+  });
+});
