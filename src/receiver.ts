@@ -672,13 +672,15 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       if (missingId === "reject") return MISSING_ID;
       return handle(event, version, handlers, undefined, undefined, 0);
     }
-    const key = `${keyPrefix}${id}`;
+    // As a template literal would write it (an idempotencyKey in plain JavaScript may return a number).
+    const idText = typeof id === "string" ? id : `${id as unknown as string}`;
+    const key = keyPrefix + idText;
     const at = performance.now();
     const sync = twins?.();
     if (sync === undefined) return claimThen(event, version, handlers, key, at);
     let claim: ClaimResult;
     try {
-      claim = typeof id === "string" ? sync.claimParts(keyPrefix, id, key, leaseMs) : sync.claim(key, leaseMs);
+      claim = sync.claim(keyPrefix, idText, key, leaseMs);
     } catch (e) {
       return storeDown(event, e);
     }

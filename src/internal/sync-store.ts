@@ -6,9 +6,8 @@ import type { ClaimResult, IdempotencyStore } from "../store";
 
 /** Synchronous twins of a store's `claim` and `complete`: same checks, same results, same errors. */
 export interface SyncStoreOps {
-  claim(key: string, leaseMs: number): ClaimResult;
-  /** `claim(key)` with the key's two parts given (`key === prefix + id`), so it is hashed without reading `key`. */
-  claimParts(prefix: string, id: string, key: string, leaseMs: number): ClaimResult;
+  /** Claims `key`, given as its two parts too (`key === prefix + id`): it is hashed from them, without reading `key`. */
+  claim(prefix: string, id: string, key: string, leaseMs: number): ClaimResult;
   complete(key: string, token: string, ttlMs: number): boolean;
 }
 
@@ -21,7 +20,7 @@ const registry = new WeakMap<object, Registered>();
 
 /** Registers `ops` as the synchronous twins of `store`'s current `claim` and `complete`. */
 export function registerSyncOps(store: IdempotencyStore, ops: SyncStoreOps): void {
-  registry.set(store, { claim: ops.claim, claimParts: ops.claimParts, complete: ops.complete, asyncClaim: store.claim, asyncComplete: store.complete });
+  registry.set(store, { claim: ops.claim, complete: ops.complete, asyncClaim: store.claim, asyncComplete: store.complete });
 }
 
 /**

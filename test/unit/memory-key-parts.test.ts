@@ -31,17 +31,17 @@ describe("memoryStore: a key claimed by its parts", () => {
       const ops = twinsOf(store);
       for (const id of IDS) {
         const key = prefix + id;
-        const claim = ops.claimParts(prefix, id, key, 60_000);
+        const claim = ops.claim(prefix, id, key, 60_000);
         expect(claim.status).toBe("claimed");
         // Found by the whole string, in both of the store's lookups.
         expect((await store.claim(key, { leaseMs: 60_000 })).status).toBe("in_progress");
         expect(await store.complete(key, "not-the-token", { ttlMs: 60_000 })).toBe(false);
         if (claim.status === "claimed") expect(await store.complete(key, claim.token, { ttlMs: 60_000 })).toBe(true);
-        expect(ops.claimParts(prefix, id, key, 60_000).status).toBe("completed");
+        expect(ops.claim(prefix, id, key, 60_000).status).toBe("completed");
         // The other way round: claimed whole, found by its parts.
         const other = `${key}/2`;
         expect((await store.claim(other, { leaseMs: 60_000 })).status).toBe("claimed");
-        expect(ops.claimParts(prefix, `${id}/2`, other, 60_000).status).toBe("in_progress");
+        expect(ops.claim(prefix, `${id}/2`, other, 60_000).status).toBe("in_progress");
       }
       expect(store.size).toBe(2 * IDS.length);
     });
@@ -53,7 +53,7 @@ describe("memoryStore: a key claimed by its parts", () => {
     for (const [pass, prefix] of ["a:", "b:", "a:"].entries()) {
       for (let i = 0; i < 50; i++) {
         const id = `evt_${i}`;
-        const status = ops.claimParts(prefix, id, prefix + id, 60_000).status;
+        const status = ops.claim(prefix, id, prefix + id, 60_000).status;
         // The third pass meets the first one's leases again.
         expect(status).toBe(pass === 2 ? "in_progress" : "claimed");
       }
