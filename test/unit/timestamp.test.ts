@@ -1,4 +1,5 @@
 // Timestamp parsing and the two-sided replay window.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assertTolerance, checkWindow, formatTimestamp, parseTimestamp } from "../../src/internal/timestamp";
 
@@ -23,6 +24,32 @@ describe("parseTimestamp", () => {
     expect(parseTimestamp("9999999999999999", "s")).toBeUndefined();
     expect(parseTimestamp("8640000000000000", "ms")).toBe(8.64e15);
     expect(parseTimestamp("8640000000000001", "ms")).toBeUndefined();
+  });
+
+  it("reads every string of 1 to 16 digits as Number() does, and nothing else", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{1,16}$/), fc.constantFrom("s" as const, "ms" as const), (raw, unit) => {
+        const ms = unit === "s" ? Number(raw) * 1000 : Number(raw);
+        expect(parseTimestamp(raw, unit)).toBe(ms <= 8.64e15 ? ms : undefined);
+      }),
+    );
+    // A digit string with one character replaced by anything that is not a digit: the
+    // neighbours of "0" and "9" (`/`, `:`) included, and characters beyond ASCII.
+    const notDigit = fc.oneof(fc.constantFrom("/", ":", " ", "+", "-", ".", "e", "\u0660", "\uff10"), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })).filter((c) => !/^[0-9]$/.test(c));
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{1,16}$/), fc.nat(), notDigit, (digits, at, c) => {
+        const i = at % digits.length;
+        const raw = digits.slice(0, i) + c + digits.slice(i + 1);
+        expect(parseTimestamp(raw, "s")).toBeUndefined();
+        expect(parseTimestamp(raw, "ms")).toBeUndefined();
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }), (raw) => {
+        if (/^[0-9]{1,16}$/.test(raw)) return;
+        expect(parseTimestamp(raw, "s")).toBeUndefined();
+      }),
+    );
   });
 
   it("reads RFC 3339 with any fraction and a zone", () => {
