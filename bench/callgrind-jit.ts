@@ -8,9 +8,11 @@
 //   npx tsx bench/callgrind-jit.ts <fewer.out> <more.out> <calls between>
 //   npx tsx bench/callgrind-jit.ts <fewer.out> <more.out> <calls between> <fewer2.out> <more2.out>
 //       the second pair's marginal cost minus the first's (e.g. the raw limit's, then hookguard's)
+//   --top=N   list N functions (default 50), largest difference first
 //
-// Code V8 moved or freed between the compile and the end of the run may be named wrongly or
-// not at all ("JIT ?"); a function compiled twice (after a deopt) is listed once, summed.
+// Where V8 freed code and reused its space, the map lists both: the later entry names the
+// address (code that ran before the reuse is then misnamed, so read small rows with care).
+// Code moved without a new entry is "JIT ?"; a function compiled twice is listed once, summed.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 
@@ -18,32 +20,48 @@ interface Region {
   readonly start: number;
   readonly end: number;
   readonly name: string;
+  /** Line in the map: V8 reuses freed code space, and the later entry is the live one. */
+  readonly order: number;
 }
 
-function perfMap(pid: string): Region[] {
+interface Regions {
+  readonly list: readonly Region[];
+  readonly longest: number;
+}
+
+function perfMap(pid: string): Regions {
   const path = `/tmp/perf-${pid}.map`;
-  if (!existsSync(path)) return [];
+  if (!existsSync(path)) return { list: [], longest: 0 };
   const regions: Region[] = [];
+  let longest = 0;
   for (const line of readFileSync(path, "utf8").split("\n")) {
     const [start, size, ...name] = line.split(" ");
     if (start === undefined || size === undefined || name.length === 0) continue;
     const s = Number.parseInt(start, 16);
-    regions.push({ start: s, end: s + Number.parseInt(size, 16), name: name.join(" ").replace(/file:\/\/\/tmp\/hookguard-http-bench-\w+\//, "hookguard/") });
+    const length = Number.parseInt(size, 16);
+    longest = Math.max(longest, length);
+    regions.push({ start: s, end: s + length, name: name.join(" ").replace(/file:\/\/\/tmp\/hookguard-http-bench-\w+\//, "hookguard/"), order: regions.length });
   }
-  return regions.sort((a, b) => a.start - b.start);
+  return { list: regions.sort((a, b) => a.start - b.start), longest };
 }
 
-function nameOf(regions: readonly Region[], address: number): string {
+/** The function at `address`: of the regions that cover it, the one the map wrote last. */
+function nameOf({ list, longest }: Regions, address: number): string {
+  // The last region starting at or before the address, then back over every region that
+  // could still reach it.
   let lo = 0;
-  let hi = regions.length - 1;
+  let hi = list.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const r = regions[mid]!;
-    if (address < r.start) hi = mid - 1;
-    else if (address >= r.end) lo = mid + 1;
-    else return `JIT ${r.name}`;
+    if (list[mid]!.start <= address) lo = mid + 1;
+    else hi = mid - 1;
   }
-  return "JIT ?";
+  let found: Region | undefined;
+  for (let i = hi; i >= 0 && list[i]!.start > address - longest; i--) {
+    const r = list[i]!;
+    if (address < r.end && (found === undefined || r.order > found.order)) found = r;
+  }
+  return found === undefined ? "JIT ?" : `JIT ${found.name}`;
 }
 
 /** Instructions by function (self cost), JIT frames named. */
@@ -71,10 +89,12 @@ function marginal(fewer: string, more: string, calls: number): Map<string, numbe
   return out;
 }
 
-const [fewer, more, between, fewer2, more2] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const top = Number(args.find((a) => a.startsWith("--top="))?.slice(6) ?? 50);
+const [fewer, more, between, fewer2, more2] = args.filter((a) => !a.startsWith("--"));
 const calls = Number(between);
-if (fewer === undefined || more === undefined || !(calls > 0) || (fewer2 !== undefined && more2 === undefined)) {
-  console.error("usage: npx tsx bench/callgrind-jit.ts <fewer.out> <more.out> <calls between> [<fewer2.out> <more2.out>]");
+if (fewer === undefined || more === undefined || !(calls > 0) || (fewer2 !== undefined && more2 === undefined) || !(top > 0)) {
+  console.error("usage: npx tsx bench/callgrind-jit.ts [--top=N] <fewer.out> <more.out> <calls between> [<fewer2.out> <more2.out>]");
   process.exit(2);
 }
 const first = marginal(fewer, more, calls);
@@ -86,7 +106,7 @@ const rows = [...new Set([...first.keys(), ...(second?.keys() ?? [])])].map((nam
 });
 const sum = (f: (r: (typeof rows)[number]) => number) => Math.round(rows.reduce((s, r) => s + f(r), 0));
 console.log(second ? `per call: first ${sum((r) => r.a)}, second ${sum((r) => r.b)}, difference ${sum((r) => r.d)}` : `per call: ${sum((r) => r.a)}`);
-for (const r of rows.sort((x, y) => Math.abs(y.d) - Math.abs(x.d)).slice(0, 50)) {
+for (const r of rows.sort((x, y) => Math.abs(y.d) - Math.abs(x.d)).slice(0, top)) {
   const cols = second ? `${r.d.toFixed(0).padStart(8)} ${r.a.toFixed(0).padStart(8)} ${r.b.toFixed(0).padStart(8)}` : r.a.toFixed(0).padStart(8);
   console.log(`${cols}  ${r.name.slice(0, 140)}`);
 }
