@@ -39,7 +39,7 @@
 // About 2 minutes per server and framework (valgrind runs node some 50× slower).
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Stripe from "stripe";
@@ -51,6 +51,8 @@ const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name
 const frameworks = (option("only")?.split(",") ?? ["node"]) as Framework[];
 const variants = (option("variants")?.split(",") ?? ["limit", "hookguard"]) as Variant[];
 const keep = option("keep");
+// callgrind cannot create the folder it writes to.
+if (keep !== undefined) mkdirSync(keep, { recursive: true });
 const cacheSim = process.argv.includes("--cache-sim");
 const transport = option("transport") ?? "loopback";
 const inMemory = transport === "memory";
