@@ -9,6 +9,10 @@
 #       the receiver as the adapters call it (Stripe): without a store, and with the default
 #       memory store (each call a new key), against the raw limit — the HMAC, the parse and
 #       everything hookguard adds around them, without HTTP
+#   npm run build && bash bench/instructions.sh --fetch
+#       hookguard/fetch's handleWebhooks (memory store) against the hand-written Web handler
+#       of the Hono bench, on a Request shaped like @hono/node-server's: the Web adapter's
+#       own cost (promises, header reads), without a server
 #
 # The raw limit is called synchronously, hookguard's verifyWebhook awaited (as in
 # `npm run bench`). Counts drift by about ±0.5 % between identical runs (JIT timing).
@@ -17,7 +21,9 @@ cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "bench/instructions.sh needs valgrind" >&2; exit 2; }
 [ -f dist/index.js ] || { echo "build first: npm run build" >&2; exit 2; }
 receiver=0
+fetch=0
 if [ "${1:-}" = "--receiver" ]; then receiver=1; shift; fi
+if [ "${1:-}" = "--fetch" ]; then fetch=1; shift; fi
 schemes=("${@:-stripe github standard-webhooks}")
 [ $# -eq 0 ] && schemes=(stripe github standard-webhooks)
 out=$(mktemp -d)
@@ -33,6 +39,12 @@ marginal() { # subject scheme
   echo $(((b - a) / 20000))
 }
 
+if [ "$fetch" = 1 ]; then
+  limit=$(marginal fetch-limit stripe) hg=$(marginal fetch stripe)
+  printf '| Stripe, 1 KiB, Web Request | instructions/call | × hand-written |\n|:--|--:|--:|\n'
+  printf '| hand-written handler | %s | 1.000× |\n| hookguard/fetch handleWebhooks, memory store | %s | %s |\n' "$limit" "$hg" "$(awk -v a="$hg" -v b="$limit" 'BEGIN { printf "%.3f× (+%d)", a / b, a - b }')"
+  exit 0
+fi
 if [ "$receiver" = 1 ]; then
   raw=$(marginal raw stripe) bare=$(marginal receiver-nostore stripe) full=$(marginal receiver stripe)
   ratio() { awk -v a="$1" -v b="$raw" 'BEGIN { printf "%.3f× (+%d)", a / b, a - b }'; }
