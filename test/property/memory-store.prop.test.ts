@@ -90,8 +90,9 @@ const op = (keys: number): fc.Arbitrary<Op> =>
   );
 
 // Keys of every shape the store keeps differently: short, exactly as long as a slot's row (64),
-// one longer (kept as a string), Latin-1 beyond ASCII, beyond Latin-1, and ones that share
-// a long prefix or differ only in their last character.
+// one longer (kept as a string), Latin-1 beyond ASCII, beyond Latin-1, ones that share
+// a long prefix or differ only in their last character, and two that differ only above the
+// low byte of their first character.
 const KEY_SHAPES: readonly ((i: number) => string)[] = [
   (i) => `k${i}`,
   (i) => `k${i}`.padEnd(64, "x"),
@@ -101,6 +102,10 @@ const KEY_SHAPES: readonly ((i: number) => string)[] = [
   (i) => `${"p".repeat(60)}${i}`,
   // Each a prefix of the next: equal up to the shorter one's length.
   (i) => "q".repeat(55 + i),
+  // Two keys whose code units agree in their low bytes (U+0100 and U+0000, then the same
+  // digits): one byte per character would store them alike.
+  (i) => `\u0100-${Math.floor(i / 9)}`,
+  (i) => `\u0000-${Math.floor(i / 9)}`,
 ];
 const keyName = (i: number) => KEY_SHAPES[i % KEY_SHAPES.length]!(i);
 
