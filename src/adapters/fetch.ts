@@ -17,11 +17,11 @@ import {
   resolveSettings,
   type HandleWebhooksOptions,
   type ReceiverLike,
-  type Settings,
   type UrlParts,
   type VerifyWebhookOptions,
 } from "./internal/options";
-import { receivePipeline, verifyPipeline, type Exchange } from "./internal/pipeline";
+import { isThenable } from "../internal/thenable";
+import { receiveAnswer, verifyAnswer, type Answer, type RequestHead, type Verified } from "./internal/pipeline";
 import { readWebBody } from "./internal/web-body";
 
 export type { AdapterLogger, AdapterOptions, HandleWebhooksOptions, ReceiverLike, VerifyWebhookOptions } from "./internal/options";
@@ -50,10 +50,6 @@ const urlParts: UrlParts<Request> = {
   local: (request) => request.url,
 };
 
-function exchange(request: Request, settings: Settings<Request>): Exchange {
-  return { body: readWebBody(request, settings.maxBodyBytes), headers: request.headers, method: request.method, url: settings.url(request) };
-}
-
 // Statuses whose response must not carry a body; `new Response(body, …)` throws for them.
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
@@ -62,6 +58,10 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 function toResponse(response: WebhookResponse | undefined): Response {
   if (response === undefined) throw new TypeError("hookguard/fetch: no response to write");
   return new Response(NULL_BODY.has(response.status) ? null : response.body, { status: response.status, headers: response.headers });
+}
+
+function respond(answer: Answer): Response | Promise<Response> {
+  return isThenable(answer) ? answer.then(toResponse) : toResponse(answer);
 }
 
 /**
@@ -105,11 +105,23 @@ export function verifyWebhook<TPayload, TArgs extends unknown[] = []>(
   assertScheme(scheme, `${ADAPTER}: verifyWebhook()`);
   assertHandler(handler, `${ADAPTER}: verifyWebhook()`);
   const settings = resolveSettings(ADAPTER, "verifyWebhook", options, urlParts, scheme);
-  const run = verifyPipeline(scheme, settings);
-  return async (request, ...args) => {
-    const { webhook, response } = await run(exchange(request, settings));
-    if (webhook === undefined) return toResponse(response);
-    return handler(webhook, request, ...args);
+  const verify = verifyAnswer(scheme, settings);
+  const { maxBodyBytes, url } = settings;
+  // As in handleWebhooks: the body's one `then` verifies and calls the handler.
+  return (request, ...args) => {
+    const handOver = ({ webhook, response }: Verified<TPayload>): Response | Promise<Response> =>
+      webhook === undefined ? toResponse(response) : handler(webhook, request, ...args);
+    try {
+      const head: RequestHead = { headers: request.headers, method: request.method, url: url(request) };
+      return Promise.resolve(
+        readWebBody(request, maxBodyBytes, (body) => {
+          const verified = verify(head, body);
+          return isThenable(verified) ? verified.then(handOver) : handOver(verified);
+        }),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
 }
 
@@ -135,6 +147,18 @@ export function verifyWebhook<TPayload, TArgs extends unknown[] = []>(
 export function handleWebhooks(receiver: ReceiverLike, options?: HandleWebhooksOptions<Request>): FetchHandler {
   assertReceiver(receiver, `${ADAPTER}: handleWebhooks()`);
   const settings = resolveSettings(ADAPTER, "handleWebhooks", options, urlParts, receiver.scheme);
-  const run = receivePipeline(receiver, settings);
-  return async (request) => toResponse(await run(exchange(request, settings)));
+  const answer = receiveAnswer(receiver, settings);
+  const { maxBodyBytes, url } = settings;
+  // No async function: the body's one `then` runs the receiver and builds the Response, and
+  // its promise is the one returned (an async function would add its own promise and the
+  // turns of an `await` per request).
+  return (request) => {
+    try {
+      const head: RequestHead = { headers: request.headers, method: request.method, url: url(request) };
+      // A native promise is returned as it is.
+      return Promise.resolve(readWebBody(request, maxBodyBytes, (body) => respond(answer(head, body))));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
 }

@@ -224,6 +224,36 @@ describe.each([
       expect(pulled).toBeLessThan(10);
     });
 
+    it("rejects, not body_not_raw, when a body with a declared length fails mid-read", async () => {
+      const failing = () =>
+        new Request("https://x.test/", {
+          method: "POST",
+          headers: { "content-length": "100" },
+          body: new ReadableStream<Uint8Array>({
+            pull(controller) {
+              controller.error(new Error("client went away"));
+            },
+          }),
+          duplex: "half",
+        } as RequestInit & { duplex: "half" });
+      await expect(parsedHook(failing())).rejects.toThrow("client went away");
+      await expect(handleWebhooks(fake)(failing())).rejects.toThrow("client went away");
+    });
+
+    it("counts a body whose Content-Length is not digits as undeclared", async () => {
+      // Each would be over smallHook's 1,024 bytes read as a number; the body itself is not.
+      for (const declared of ["1e4", "0x1000", "2048.5"]) {
+        const d = stripeDelivery();
+        const request = new Request("https://x.test/", { method: "POST", body: d.body, headers: { ...d.headers, "content-length": declared } });
+        const r = await reply(await smallHook(request));
+        expect({ declared, status: r.status, text: r.text }).toEqual({ declared, status: 200, text: "ok" });
+      }
+      const big = stripeDelivery();
+      const padded = { ...big, body: big.body.padEnd(2048, " ") };
+      const request = new Request("https://x.test/", { method: "POST", body: padded.body, headers: { ...padded.headers, "content-length": "1e1" } });
+      expectFailure(await reply(await smallHook(request)), 413, "payload_too_large");
+    });
+
     it("joins a body that arrives in many chunks", async () => {
       const d = stripeDelivery();
       const bytes = new TextEncoder().encode(d.body);
@@ -259,6 +289,26 @@ describe.each([
         throw new Error("handler exploded");
       });
       await expect(hook(requestOf(stripeDelivery()))).rejects.toThrow("handler exploded");
+    });
+
+    it("answers with a promise every time, and rejects (never throws) when reading the request or the receiver fails", async () => {
+      const read = requestOf(stripeDelivery());
+      await read.text();
+      const early = handleWebhooks(fake)(read);
+      expect(early).toBeInstanceOf(Promise);
+      expectFailure(await reply(await early), 500, "body_not_raw");
+
+      const exploding = { receive: () => { throw new Error("receive exploded"); } };
+      let pending: Promise<Response> | undefined;
+      expect(() => (pending = handleWebhooks(exploding)(requestOf(stripeDelivery())))).not.toThrow();
+      await expect(pending).rejects.toThrow("receive exploded");
+
+      const noHeaders = requestOf(stripeDelivery());
+      Object.defineProperty(noHeaders, "headers", { get: () => { throw new Error("headers exploded"); } });
+      expect(() => (pending = handleWebhooks(fake)(noHeaders))).not.toThrow();
+      await expect(pending).rejects.toThrow("headers exploded");
+      expect(() => (pending = stripeHook(noHeaders))).not.toThrow();
+      await expect(pending).rejects.toThrow("headers exploded");
     });
 
     it(`runs ${cryptoImpl === "web" ? "on Web Crypto (crypto.subtle)" : "without Web Crypto"}`, async () => {

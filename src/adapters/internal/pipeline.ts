@@ -1,7 +1,7 @@
 // The one pipeline every adapter runs: raw body → verification (or a whole receiver) → the
 // response to write. Adapters only read the body and headers and write what comes out.
 import { errorResponse, failureResponse, type WebhookResponse } from "../../response";
-import type { VerifiedWebhook, WebhookHeaders, WebhookScheme } from "../../types";
+import type { VerifiedWebhook, VerifyOutcome, WebhookHeaders, WebhookScheme } from "../../types";
 import { verifyRequest } from "../../verify";
 import { receiveNowOf } from "../../internal/receive-now";
 import { isThenable } from "../../internal/thenable";
@@ -16,12 +16,16 @@ export type RawBody =
   /** The client went away mid-body: there is nobody to answer. */
   | { readonly ok: false; readonly reason: "aborted" };
 
-/** One request as the pipeline sees it: what the adapter read from its framework. */
-export interface Exchange {
-  readonly body: RawBody | Promise<RawBody>;
+/** What the pipeline reads of a request besides its body. */
+export interface RequestHead {
   readonly headers: WebhookHeaders;
   readonly method: string | undefined;
   readonly url: string | undefined;
+}
+
+/** One request as the pipeline sees it: what the adapter read from its framework. */
+export interface Exchange extends RequestHead {
+  readonly body: RawBody | Promise<RawBody>;
 }
 
 /**
@@ -81,20 +85,32 @@ function bodyFailures(settings: PipelineSettings): (body: Exclude<RawBody, { ok:
 }
 
 /**
- * The pipeline of `verifyWebhook`: the verified event, or the failure response. Never
- * throws for a bad request: failures are values all the way, so forged requests cost no
- * `Error`. A provider's verified handshake (Slack `url_verification`, …) is answered here
+ * What `verifyWebhook` runs once the body is read: the verified event, or the failure
+ * response — a value when verification finished at once (node:crypto), else a promise.
+ * Never throws for a bad request: failures are values all the way, so forged requests cost
+ * no `Error`. A provider's verified handshake (Slack `url_verification`, …) is answered here
  * as the receiver does, without reaching the handler.
  */
-export function verifyPipeline<TPayload>(scheme: WebhookScheme<TPayload>, settings: PipelineSettings): (exchange: Exchange) => Promise<Verified<TPayload>> {
+export function verifyAnswer<TPayload>(scheme: WebhookScheme<TPayload>, settings: PipelineSettings): (head: RequestHead, body: RawBody) => Verified<TPayload> | Promise<Verified<TPayload>> {
   const bodyFailure = bodyFailures(settings);
-  return async (exchange) => {
-    const body = await exchange.body;
-    if (!body.ok) return { response: bodyFailure(body) };
-    const outcome = await verifyRequest({ body: body.body, headers: exchange.headers, url: exchange.url, method: exchange.method }, scheme, settings.verify);
+  const decide = (outcome: VerifyOutcome<TPayload>): Verified<TPayload> => {
     if (!outcome.ok) return { response: failureResponse(outcome, scheme.name) };
     const handshake = scheme.handshake?.(outcome.webhook);
     return handshake ? { response: handshake } : outcome;
+  };
+  return (head, body) => {
+    if (!body.ok) return { response: bodyFailure(body) };
+    const outcome = verifyRequest({ body: body.body, headers: head.headers, url: head.url, method: head.method }, scheme, settings.verify);
+    return isThenable(outcome) ? outcome.then(decide) : decide(outcome);
+  };
+}
+
+/** The pipeline of `verifyWebhook`: {@link verifyAnswer} once the body is in. */
+export function verifyPipeline<TPayload>(scheme: WebhookScheme<TPayload>, settings: PipelineSettings): (exchange: Exchange) => Verified<TPayload> | Promise<Verified<TPayload>> {
+  const answer = verifyAnswer(scheme, settings);
+  return (exchange) => {
+    const body = exchange.body;
+    return isThenable(body) ? body.then((read) => answer(exchange, read)) : answer(exchange, body);
   };
 }
 
@@ -127,21 +143,30 @@ export function settle<T>(start: () => T | Promise<T>, write: (value: T) => void
   }, failed);
 }
 
-/** The pipeline of `handleWebhooks`: the receiver's response, as it is. */
-export function receivePipeline(
-  receiver: ReceiverLike,
-  settings: PipelineSettings,
-): (exchange: Exchange) => WebhookResponse | undefined | Promise<WebhookResponse | undefined> {
+/** A receiver's answer: a value when it is ready at once, `undefined` when the client is gone. */
+export type Answer = WebhookResponse | undefined | Promise<WebhookResponse | undefined>;
+
+/**
+ * The receiver's answer to a request whose body was read: what `handleWebhooks` runs once
+ * the bytes are in. For an adapter that reads the body itself and continues in the same
+ * `then` (the Web adapter); the others take {@link receivePipeline}.
+ */
+export function receiveAnswer(receiver: ReceiverLike, settings: PipelineSettings): (head: RequestHead, body: RawBody) => Answer {
   const bodyFailure = bodyFailures(settings);
-  const answer = (exchange: Exchange, body: RawBody): WebhookResponse | undefined | Promise<WebhookResponse | undefined> => {
+  return (head, body) => {
     if (!body.ok) return bodyFailure(body);
-    const request = { body: body.body, headers: exchange.headers, url: exchange.url, method: exchange.method };
+    const request = { body: body.body, headers: head.headers, url: head.url, method: head.method };
     // hookguard's receiver answers with a value when it has one at once: taken as it is, it
     // saves the promise `receive` wraps it in and the turns spent resolving one promise
     // with another (read per request: a `receive` replaced later is still honoured).
     const now = receiveNowOf(receiver.receive);
     return now !== undefined ? now(request) : receiver.receive(request);
   };
+}
+
+/** The pipeline of `handleWebhooks`: the receiver's response, as it is. */
+export function receivePipeline(receiver: ReceiverLike, settings: PipelineSettings): (exchange: Exchange) => Answer {
+  const answer = receiveAnswer(receiver, settings);
   return (exchange) => {
     const body = exchange.body;
     return isThenable(body) ? body.then((read) => answer(exchange, read)) : answer(exchange, body);
