@@ -9,7 +9,7 @@ import type { JobProcessor, WebhookQueue } from "./queue";
 import { inProcessQueue } from "./queue";
 import { errorResponse, failureResponse, jsonResponse, type WebhookResponse } from "./response";
 import type { ClaimResult, IdempotencyStore } from "./store";
-import { syncTwins } from "./internal/sync-store";
+import { CLAIM_COMPLETED, CLAIM_IN_PROGRESS, syncTwins } from "./internal/sync-store";
 import { isThenable } from "./internal/thenable";
 import { withReceiveNow } from "./internal/receive-now";
 import { memoryStore } from "./stores/memory";
@@ -231,6 +231,12 @@ interface Registration {
   readonly handler: WebhookHandler<unknown>;
 }
 
+/**
+ * A claim's token, or the number memoryStore's synchronous twin gave the lease: the string
+ * is built only where a number cannot go (an async store call, a queued job).
+ */
+type Lease = string | number;
+
 /** Where the versioning step leaves an event. */
 type Versioned = { readonly event: VerifiedWebhook<unknown>; readonly version: string | undefined } | undefined;
 
@@ -326,6 +332,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   const fixedVerifyOptions = { now: undefined, toleranceSeconds };
   // memoryStore's synchronous claim and complete, while the store still has them.
   const twins = syncTwins(store);
+  const tokenOf = (lease: Lease): string => (typeof lease === "string" ? lease : twins!.token(lease));
   // Every key is `${namespace}:${id}`: the prefix is built once, and memoryStore hashes a
   // key from its two parts rather than reading the joined string.
   const keyPrefix = `${namespace}:`;
@@ -442,16 +449,18 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
    * answering 2xx with the event unmarked would let its next duplicate, after the lease,
    * run the handlers again.
    */
-  function finish(key: string, token: string, event: VerifiedWebhook<unknown>, at: number): Promise<void> | undefined {
-    const sync = twins?.();
-    if (sync !== undefined) {
-      try {
-        if (sync.complete(key, token, ttlMs)) return undefined;
-      } catch {
-        // Reported by the retrying path below, which meets the same failure.
+  function finish(key: string, lease: Lease, event: VerifiedWebhook<unknown>, at: number): Promise<void> | undefined {
+    if (typeof lease === "number") {
+      const sync = twins?.current();
+      if (sync !== undefined) {
+        try {
+          if (sync.complete(key, lease, ttlMs)) return undefined;
+        } catch {
+          // Reported by the retrying path below, which meets the same failure.
+        }
       }
     }
-    return finishRetrying(key, token, event, at);
+    return finishRetrying(key, tokenOf(lease), event, at);
   }
 
   async function finishRetrying(key: string, token: string, event: VerifiedWebhook<unknown>, at: number): Promise<void> {
@@ -589,7 +598,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     version: string | undefined,
     handlers: Registration[],
     key: string | undefined,
-    token: string | undefined,
+    token: Lease | undefined,
     at: number,
     stale: boolean,
   ): WebhookResponse | Promise<WebhookResponse> {
@@ -608,15 +617,15 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     return processed(event, key, token, at);
   }
 
-  function processed(event: VerifiedWebhook<unknown>, key: string | undefined, token: string | undefined, at: number): WebhookResponse | Promise<WebhookResponse> {
+  function processed(event: VerifiedWebhook<unknown>, key: string | undefined, token: Lease | undefined, at: number): WebhookResponse | Promise<WebhookResponse> {
     if (key === undefined || token === undefined) return PROCESSED;
     const finishing = finish(key, token, event, at);
     return finishing === undefined ? PROCESSED : finishing.then(() => PROCESSED);
   }
 
-  async function handlerFailed(e: unknown, event: VerifiedWebhook<unknown>, key: string | undefined, token: string | undefined): Promise<WebhookResponse> {
+  async function handlerFailed(e: unknown, event: VerifiedWebhook<unknown>, key: string | undefined, token: Lease | undefined): Promise<WebhookResponse> {
     await report("handler_failed", "a handler failed; the claim was released so the provider's retry runs it again", event, e);
-    if (key !== undefined && token !== undefined) await abandon(key, token, event);
+    if (key !== undefined && token !== undefined) await abandon(key, tokenOf(token), event);
     return HANDLER_FAILED;
   }
 
@@ -676,15 +685,17 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     const idText = typeof id === "string" ? id : `${id as unknown as string}`;
     const key = keyPrefix + idText;
     const at = performance.now();
-    const sync = twins?.();
+    const sync = twins?.current();
     if (sync === undefined) return claimThen(event, version, handlers, key, at);
-    let claim: ClaimResult;
+    let lease: number;
     try {
-      claim = sync.claim(keyPrefix, idText, key, leaseMs);
+      lease = sync.claim(keyPrefix, idText, key, leaseMs);
     } catch (e) {
       return storeDown(event, e);
     }
-    return claimed(claim, event, version, handlers, key, at);
+    if (lease === CLAIM_COMPLETED) return DUPLICATE;
+    if (lease === CLAIM_IN_PROGRESS) return IN_PROGRESS;
+    return handle(event, version, handlers, key, lease, at);
   }
 
   async function claimThen(event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string, at: number): Promise<WebhookResponse> {
@@ -713,9 +724,9 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
    * Without ordering or a queue, handling needs no more awaiting than the handlers and the
    * store ask for: with memoryStore (or no key) and a synchronous handler, none at all.
    */
-  function handle(event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string | undefined, token: string | undefined, at: number): WebhookResponse | Promise<WebhookResponse> {
+  function handle(event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string | undefined, token: Lease | undefined, at: number): WebhookResponse | Promise<WebhookResponse> {
     if (!ordering && !queue) return runAndFinish(event, version, handlers, key, token, at, false);
-    return dispatch(event, version, handlers, key, token, at);
+    return dispatch(event, version, handlers, key, token === undefined ? undefined : tokenOf(token), at);
   }
 
   const receiver = {

@@ -2,16 +2,33 @@
 // receiver calls these synchronous twins instead of awaiting two promises per event. Only
 // while the store's `claim` and `complete` are still the ones registered: a store wrapped,
 // spread into a new object or patched afterwards goes through its async methods as usual.
-import type { ClaimResult, IdempotencyStore } from "../store";
+import type { IdempotencyStore } from "../store";
 
-/** Synchronous twins of a store's `claim` and `complete`: same checks, same results, same errors. */
+/** The synchronous claim's answer for a key already completed (a claim answers its lease's number, > 0). */
+export const CLAIM_COMPLETED = 0;
+/** The synchronous claim's answer for a key leased to another delivery. */
+export const CLAIM_IN_PROGRESS = -1;
+
+/**
+ * Synchronous twins of a store's `claim` and `complete`: same checks, same state, same
+ * errors. A lease is named by a number here, not a string: the async API's token for it is
+ * `token(lease)`, so a claim that completes at once never builds one.
+ */
 export interface SyncStoreOps {
-  /** Claims `key`, given as its two parts too (`key === prefix + id`): it is hashed from them, without reading `key`. */
-  claim(prefix: string, id: string, key: string, leaseMs: number): ClaimResult;
-  complete(key: string, token: string, ttlMs: number): boolean;
+  /**
+   * Claims `key`, given as its two parts too (`key === prefix + id`): it is hashed from them,
+   * without reading `key`. The lease's number (> 0), or {@link CLAIM_COMPLETED} /
+   * {@link CLAIM_IN_PROGRESS}.
+   */
+  claim(prefix: string, id: string, key: string, leaseMs: number): number;
+  /** `complete(key, token(lease), { ttlMs })`, answered at once. */
+  complete(key: string, lease: number, ttlMs: number): boolean;
+  /** The token the store's async API knows the lease by. */
+  token(lease: number): string;
 }
 
-interface Registered extends SyncStoreOps {
+interface Registered {
+  readonly ops: SyncStoreOps;
   readonly asyncClaim: IdempotencyStore["claim"];
   readonly asyncComplete: IdempotencyStore["complete"];
 }
@@ -20,15 +37,24 @@ const registry = new WeakMap<object, Registered>();
 
 /** Registers `ops` as the synchronous twins of `store`'s current `claim` and `complete`. */
 export function registerSyncOps(store: IdempotencyStore, ops: SyncStoreOps): void {
-  registry.set(store, { claim: ops.claim, complete: ops.complete, asyncClaim: store.claim, asyncComplete: store.complete });
+  registry.set(store, { ops, asyncClaim: store.claim, asyncComplete: store.complete });
 }
 
-/**
- * A check, made once, that says per call whether `store` still has its synchronous twins
- * (two property reads, no lookup): `undefined` when it never had any.
- */
-export function syncTwins(store: IdempotencyStore): (() => SyncStoreOps | undefined) | undefined {
-  const ops = registry.get(store);
-  if (ops === undefined) return undefined;
-  return () => (ops.asyncClaim === store.claim && ops.asyncComplete === store.complete ? ops : undefined);
+/** A store's synchronous twins, as the receiver holds them. */
+export interface SyncTwins {
+  /** The twins while `store` still has the `claim` and `complete` they twin (two property reads, no lookup), else `undefined`. */
+  current(): SyncStoreOps | undefined;
+  /** The async token of a lease the twins numbered, even once the store's methods were replaced. */
+  token(lease: number): string;
+}
+
+/** The store's synchronous twins, checked once: `undefined` when it never had any. */
+export function syncTwins(store: IdempotencyStore): SyncTwins | undefined {
+  const registered = registry.get(store);
+  if (registered === undefined) return undefined;
+  const { ops, asyncClaim, asyncComplete } = registered;
+  return {
+    current: () => (asyncClaim === store.claim && asyncComplete === store.complete ? ops : undefined),
+    token: ops.token,
+  };
 }

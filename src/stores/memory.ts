@@ -5,7 +5,7 @@
  */
 import { WebhookError } from "../errors";
 import type { ClaimResult, IdempotencyStore, WatermarkResult } from "../store";
-import { registerSyncOps } from "../internal/sync-store";
+import { CLAIM_COMPLETED, CLAIM_IN_PROGRESS, registerSyncOps } from "../internal/sync-store";
 import { durationMs, newToken } from "./validate";
 
 /**
@@ -130,8 +130,8 @@ const COMPLETED: ClaimResult = Object.freeze({ status: "completed" });
  * receive the same webhooks.
  *
  * Every operation is O(1) (amortized: expired keys are dropped lazily, as operations meet
- * them). Memory is bounded by `maxEntries` whatever the number of events: about 110 bytes
- * per entry, in typed arrays the garbage collector does not trace (11 MB at the default
+ * them). Memory is bounded by `maxEntries` whatever the number of events: about 113 bytes
+ * per entry, in typed arrays the garbage collector does not trace (11.3 MB at the default
  * 100 000), plus the key itself for keys longer than 64 characters or outside Latin-1.
  *
  * - When full, a claim on a new key evicts the oldest completed key, or else an expired
@@ -189,7 +189,9 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   }
 
   const tokenStart = tokenPrefix();
-  let lastToken = 0;
+  // Claims are numbered from 1: a lease's number is its token (the string token is
+  // `tokenStart` and the number), kept in the slot's `leaseNo`, 0 once the key is completed.
+  let lastLease = 0;
 
   // Columns by slot, in typed-array chunks of 2^chunkBits slots. A store that holds 200 keys
   // allocates one chunk, not room for 100 000; a growing store adds a chunk at a time and
@@ -197,15 +199,16 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   // copying the columns touched twice the final size in fresh pages: filling a store to
   // 100 000 keys took 7 800 page faults, now 6 100, the rest being V8's own heap; and
   // callgrind counts 6.4k instructions per claim + complete while growing, from 8.4k.)
-  // `tokens` holds a lease's token, `undefined` once the key is completed: the strings live
-  // only as long as the leases (few: the events in flight).
+  // `leaseNo` holds a lease's number, 0 once the key is completed: a column like the others,
+  // so a claim stores no string in an array the collector traces (the write barrier, and
+  // turning the counter into a string, cost ~700 instructions per claim).
   const slotMask = (1 << chunkBits) - 1;
   let capacity = 0;
   let count = 0;
-  const tokens: (string | undefined)[] = [];
   /** Keys kept as strings (longer than KEY_CHARS, or not Latin-1), by slot; sparse. */
   const longKeys: (string | undefined)[] = [];
   const expiresAt: Float64Array[] = [];
+  const leaseNo: Float64Array[] = [];
   const prev: Int32Array[] = [];
   const next: Int32Array[] = [];
   const hashes: Int32Array[] = [];
@@ -231,10 +234,8 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   // never later): a full store of live leases rejects in O(1) until then, and is swept once
   // after.
   let nextLeaseExpiry = -Infinity;
-  // The last key claimed and its slot (forgotten when the slot is dropped): the receiver
-  // completes what it just claimed, with the same key, and `complete` then finds the slot
-  // without hashing the key again.
-  let lastKey: string | undefined;
+  // The slot of the last claim: the receiver completes what it just claimed, and the
+  // synchronous `complete` then finds the slot by its lease number without hashing the key.
   let lastSlot = NONE;
   // The key being looked up, as `hash` leaves it: its characters when it fits a row
   // (`scratchLength` of them), else `scratchLength` is LONG. Compared against the rows and
@@ -243,9 +244,13 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   let scratchLength = LONG;
 
   const expiryOf = (slot: number): number => expiresAt[slot >> chunkBits]![slot & slotMask]!;
+  const leaseOfSlot = (slot: number): number => leaseNo[slot >> chunkBits]![slot & slotMask]!;
   const prevOf = (slot: number): number => prev[slot >> chunkBits]![slot & slotMask]!;
   const nextOf = (slot: number): number => next[slot >> chunkBits]![slot & slotMask]!;
   const hashAt = (slot: number): number => hashes[slot >> chunkBits]![slot & slotMask]!;
+  function setLease(slot: number, value: number): void {
+    leaseNo[slot >> chunkBits]![slot & slotMask] = value;
+  }
   function setExpiry(slot: number, value: number): void {
     expiresAt[slot >> chunkBits]![slot & slotMask] = value;
   }
@@ -261,6 +266,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
     // makeRoom keeps the store below maxEntries before each new slot: maxEntries slots suffice.
     const size = Math.min(slotMask + 1, maxEntries - capacity);
     expiresAt.push(new Float64Array(size));
+    leaseNo.push(new Float64Array(size));
     prev.push(new Int32Array(size));
     next.push(new Int32Array(size));
     hashes.push(new Int32Array(size));
@@ -434,11 +440,11 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   }
 
   function drop(slot: number): void {
-    if (slot === lastSlot) lastKey = undefined;
+    if (slot === lastSlot) lastSlot = NONE;
     displace(slot);
-    unlinkSlot(tokens[slot] === undefined ? completed : leases, slot);
+    unlinkSlot(leaseOfSlot(slot) === 0 ? completed : leases, slot);
     if (lengths[slot >> chunkBits]![slot & slotMask] === LONG) longKeys[slot] = undefined;
-    tokens[slot] = undefined;
+    setLease(slot, 0);
     setNext(slot, free);
     free = slot;
     count--;
@@ -483,16 +489,27 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
     );
   }
 
-  /** The slot of a live lease held with this token, or NONE. */
-  function leaseOf(key: string, held: unknown): number {
-    if (typeof key !== "string") return NONE;
-    const slot = key === lastKey ? lastSlot : find(key, hash(key));
-    if (slot === NONE || tokens[slot] === undefined || tokens[slot] !== held) return NONE;
-    return slot;
+  /** The number of a string token this store handed out; 0 for any other value. */
+  function leaseNumber(held: unknown): number {
+    if (typeof held !== "string" || !held.startsWith(tokenStart)) return 0;
+    const n = Number(held.slice(tokenStart.length));
+    // The counter's own spelling only: no leading zero, sign, space, fraction or exponent.
+    return n > 0 && tokenStart + n === held ? n : 0;
   }
 
-  /** `keyPrefix` and `keyId`, when given, are the key's two parts (`key === keyPrefix + keyId`). */
-  function claimNow(key: string, leaseMsOption: unknown, keyPrefix?: string, keyId?: string): ClaimResult {
+  /** The slot of the key's lease numbered `lease` (> 0), or NONE. */
+  function leaseOf(key: string, lease: number): number {
+    if (typeof key !== "string" || lease <= 0) return NONE;
+    const slot = find(key, hash(key));
+    return slot !== NONE && leaseOfSlot(slot) === lease ? slot : NONE;
+  }
+
+  /**
+   * The lease's number (> 0) when claimed, else {@link CLAIM_COMPLETED} or
+   * {@link CLAIM_IN_PROGRESS}. `keyPrefix` and `keyId`, when given, are the key's two parts
+   * (`key === keyPrefix + keyId`).
+   */
+  function claimNow(key: string, leaseMsOption: unknown, keyPrefix?: string, keyId?: string): number {
     const leaseMs = durationMs(leaseMsOption, "leaseMs", "memoryStore().claim(key, { leaseMs })");
     if (typeof key !== "string") throw new TypeError(`hookguard: memoryStore().claim(key) needs a string key; got ${typeof key}`);
     const t = now();
@@ -500,28 +517,29 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
     const h = keyPrefix === undefined ? hash(key) : hashParts(keyPrefix, keyId!, key);
     const existing = find(key, h);
     if (existing !== NONE) {
-      if (expiryOf(existing) > t) return tokens[existing] === undefined ? COMPLETED : IN_PROGRESS;
+      if (expiryOf(existing) > t) return leaseOfSlot(existing) === 0 ? CLAIM_COMPLETED : CLAIM_IN_PROGRESS;
       drop(existing);
     }
     makeRoom(t);
     const slot = allocate();
-    // A decimal counter: V8 turns a small integer into a string without leaving JavaScript.
-    const token = tokenStart + ++lastToken;
+    const lease = ++lastLease;
     keep(slot, key, h);
-    lastKey = key;
     lastSlot = slot;
-    tokens[slot] = token;
+    setLease(slot, lease);
     setExpiry(slot, t + leaseMs);
     count++;
     appendSlot(leases, slot);
     if (t + leaseMs < nextLeaseExpiry) nextLeaseExpiry = t + leaseMs;
-    return { status: "claimed", token };
+    return lease;
   }
 
-  function completeNow(key: string, held: string, ttlMsOption: unknown): boolean {
+  /**
+   * `complete` of the lease numbered `lease` on the slot found (NONE when there is none).
+   * Numbers are unique per claim, so a slot that holds `lease` holds that claim's key.
+   */
+  function completeSlot(slot: number, ttlMsOption: unknown): boolean {
     const ttlMs = durationMs(ttlMsOption, "ttlMs", "memoryStore().complete(key, token, { ttlMs })");
     const t = now();
-    const slot = leaseOf(key, held);
     if (slot === NONE) return false;
     if (expiryOf(slot) <= t) {
       // The lease ran out before the work finished: the key is free again, not ours.
@@ -529,7 +547,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
       return false;
     }
     unlinkSlot(leases, slot);
-    tokens[slot] = undefined;
+    setLease(slot, 0);
     setExpiry(slot, t + ttlMs);
     appendSlot(completed, slot);
     return true;
@@ -541,16 +559,17 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
     },
 
     async claim(key, claimOptions) {
-      return claimNow(key, claimOptions?.leaseMs);
+      const lease = claimNow(key, claimOptions?.leaseMs);
+      return lease > 0 ? { status: "claimed", token: tokenStart + lease } : lease === CLAIM_COMPLETED ? COMPLETED : IN_PROGRESS;
     },
 
     async complete(key, token, completeOptions) {
-      return completeNow(key, token, completeOptions?.ttlMs);
+      return completeSlot(leaseOf(key, leaseNumber(token)), completeOptions?.ttlMs);
     },
 
     async release(key, held) {
       const t = now();
-      const slot = leaseOf(key, held);
+      const slot = leaseOf(key, leaseNumber(held));
       if (slot === NONE) return false;
       const live = expiryOf(slot) > t;
       drop(slot);
@@ -582,6 +601,11 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
     },
   };
   // The receiver calls these directly: no promise per claim and per completion.
-  registerSyncOps(store, { claim: (keyPrefix, keyId, key, leaseMs) => claimNow(key, leaseMs, keyPrefix, keyId), complete: completeNow });
+  registerSyncOps(store, {
+    claim: (keyPrefix, keyId, key, leaseMs) => claimNow(key, leaseMs, keyPrefix, keyId),
+    // The lease just claimed is the usual one: found by its slot, without hashing the key.
+    complete: (key, lease, ttlMs) => completeSlot(lastSlot !== NONE && lease > 0 && leaseOfSlot(lastSlot) === lease ? lastSlot : leaseOf(key, lease), ttlMs),
+    token: (lease) => tokenStart + lease,
+  });
   return store;
 }

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isWebhookError } from "../../src/errors";
 import { memoryStore, memoryStoreHashing, type MemoryStoreOptions } from "../../src/stores/memory";
+import { CLAIM_COMPLETED, CLAIM_IN_PROGRESS, syncTwins } from "../../src/internal/sync-store";
 import { params, propTimeout } from "./support";
 
 interface ModelEntry {
@@ -73,9 +74,11 @@ class Model {
   }
 }
 
+// `twin`: through the synchronous twins the receiver calls (the key hashed from two parts,
+// the lease named by its number), else through the public async API.
 type Op =
-  | { op: "claim"; key: number; leaseMs: number }
-  | { op: "complete"; key: number; which: "current" | "stale" | "forged"; ttlMs: number }
+  | { op: "claim"; key: number; leaseMs: number; twin: boolean }
+  | { op: "complete"; key: number; which: "current" | "stale" | "forged"; ttlMs: number; twin: boolean }
   | { op: "release"; key: number; which: "current" | "stale" | "forged" }
   | { op: "tick"; ms: number };
 
@@ -83,8 +86,8 @@ const duration = fc.constantFrom(1, 5, 20, 100, 1_000);
 const which = fc.constantFrom("current" as const, "current" as const, "stale" as const, "forged" as const);
 const op = (keys: number): fc.Arbitrary<Op> =>
   fc.oneof(
-    { arbitrary: fc.record({ op: fc.constant("claim" as const), key: fc.nat(keys - 1), leaseMs: duration }), weight: 4 },
-    { arbitrary: fc.record({ op: fc.constant("complete" as const), key: fc.nat(keys - 1), which, ttlMs: duration }), weight: 3 },
+    { arbitrary: fc.record({ op: fc.constant("claim" as const), key: fc.nat(keys - 1), leaseMs: duration, twin: fc.boolean() }), weight: 4 },
+    { arbitrary: fc.record({ op: fc.constant("complete" as const), key: fc.nat(keys - 1), which, ttlMs: duration, twin: fc.boolean() }), weight: 3 },
     { arbitrary: fc.record({ op: fc.constant("release" as const), key: fc.nat(keys - 1), which }), weight: 1 },
     { arbitrary: fc.record({ op: fc.constant("tick" as const), ms: fc.constantFrom(0, 1, 3, 10, 50, 200) }), weight: 2 },
   );
@@ -127,8 +130,12 @@ describe.each(STORES)("memoryStore (%s) against a model", (_, create) => {
         let now = 1_000;
         const store = create({ maxEntries, now: () => now });
         const model = new Model(maxEntries);
+        const twins = syncTwins(store)?.current();
+        if (twins === undefined) throw new Error("memoryStore has no synchronous twins");
         // The tokens the store handed out per key: the last is "current", earlier ones "stale".
         const tokens = new Map<string, string[]>();
+        // The twins' number of each token they handed out.
+        const leases = new Map<string, number>();
         for (const o of ops) {
           if (o.op === "tick") {
             now += o.ms;
@@ -137,10 +144,23 @@ describe.each(STORES)("memoryStore (%s) against a model", (_, create) => {
           const key = keyName(o.key % keyCount);
           if (o.op === "claim") {
             const expected = model.claim(key, o.leaseMs, now);
-            const got = await store.claim(key, { leaseMs: o.leaseMs }).then(
-              (r) => r,
-              (e: unknown) => (isWebhookError(e) && e.code === "store_unavailable" ? ("full" as const) : Promise.reject(e)),
-            );
+            const full = (e: unknown) => (isWebhookError(e) && e.code === "store_unavailable" ? ("full" as const) : Promise.reject(e));
+            let got: Awaited<ReturnType<typeof store.claim>> | "full";
+            if (o.twin) {
+              // Split anywhere: the parts' join is the key.
+              const cut = key.length >> 1;
+              got = await Promise.resolve()
+                .then(() => twins.claim(key.slice(0, cut), key.slice(cut), key, o.leaseMs))
+                .then((lease) => {
+                  if (lease === CLAIM_COMPLETED || lease === CLAIM_IN_PROGRESS) return { status: lease === CLAIM_COMPLETED ? ("completed" as const) : ("in_progress" as const) };
+                  expect(lease).toBeGreaterThan(0);
+                  const token = twins.token(lease);
+                  leases.set(token, lease);
+                  return { status: "claimed" as const, token };
+                }, full);
+            } else {
+              got = await store.claim(key, { leaseMs: o.leaseMs }).then((r) => r, full);
+            }
             const status = got === "full" ? "full" : got.status;
             if (status !== expected) expect({ key, status }).toEqual({ key, status: expected });
             if (got !== "full" && got.status === "claimed") {
@@ -152,8 +172,16 @@ describe.each(STORES)("memoryStore (%s) against a model", (_, create) => {
           } else {
             const held = tokens.get(key) ?? [];
             const token = o.which === "current" ? (held.at(-1) ?? "none") : o.which === "stale" ? (held.at(-2) ?? "none") : `${held.at(-1) ?? "x"}0`;
-            const expected = o.op === "complete" ? model.complete(key, token, o.ttlMs, now) : model.release(key, token, now);
-            const got = o.op === "complete" ? await store.complete(key, token, { ttlMs: o.ttlMs }) : await store.release(key, token);
+            // The twin completes leases it numbered; a forged number is one it never gave this key.
+            const lease = o.which === "forged" ? (leases.get(held.at(-1) ?? "") ?? 0) * 10 + 7 : leases.get(token);
+            const viaTwin = o.op === "complete" && o.twin && lease !== undefined;
+            const asToken = viaTwin && o.which === "forged" ? twins.token(lease) : token;
+            const expected = o.op === "complete" ? model.complete(key, asToken, o.ttlMs, now) : model.release(key, token, now);
+            const got = viaTwin
+              ? twins.complete(key, lease, o.ttlMs)
+              : o.op === "complete"
+                ? await store.complete(key, token, { ttlMs: o.ttlMs })
+                : await store.release(key, token);
             if (got !== expected) expect({ op: o.op, key, got }).toEqual({ op: o.op, key, got: expected });
           }
           if (store.size !== model.size) expect(store.size).toBe(model.size);

@@ -5,12 +5,17 @@
 // other way round — for ids of every shape the store keeps differently.
 import { describe, expect, it } from "vitest";
 import { memoryStore } from "../../src/stores/memory";
-import { syncTwins, type SyncStoreOps } from "../../src/internal/sync-store";
+import { CLAIM_COMPLETED, CLAIM_IN_PROGRESS, syncTwins, type SyncStoreOps } from "../../src/internal/sync-store";
 
 function twinsOf(store: ReturnType<typeof memoryStore>): SyncStoreOps {
-  const ops = syncTwins(store)?.();
+  const ops = syncTwins(store)?.current();
   if (ops === undefined) throw new Error("memoryStore has no synchronous twins");
   return ops;
+}
+
+/** The twin's answer as the async API's status. */
+function status(lease: number): string {
+  return lease > 0 ? "claimed" : lease === CLAIM_COMPLETED ? "completed" : lease === CLAIM_IN_PROGRESS ? "in_progress" : `unexpected ${lease}`;
 }
 
 const IDS = [
@@ -31,17 +36,17 @@ describe("memoryStore: a key claimed by its parts", () => {
       const ops = twinsOf(store);
       for (const id of IDS) {
         const key = prefix + id;
-        const claim = ops.claim(prefix, id, key, 60_000);
-        expect(claim.status).toBe("claimed");
+        const lease = ops.claim(prefix, id, key, 60_000);
+        expect(status(lease)).toBe("claimed");
         // Found by the whole string, in both of the store's lookups.
         expect((await store.claim(key, { leaseMs: 60_000 })).status).toBe("in_progress");
         expect(await store.complete(key, "not-the-token", { ttlMs: 60_000 })).toBe(false);
-        if (claim.status === "claimed") expect(await store.complete(key, claim.token, { ttlMs: 60_000 })).toBe(true);
-        expect(ops.claim(prefix, id, key, 60_000).status).toBe("completed");
+        expect(await store.complete(key, ops.token(lease), { ttlMs: 60_000 })).toBe(true);
+        expect(status(ops.claim(prefix, id, key, 60_000))).toBe("completed");
         // The other way round: claimed whole, found by its parts.
         const other = `${key}/2`;
         expect((await store.claim(other, { leaseMs: 60_000 })).status).toBe("claimed");
-        expect(ops.claim(prefix, `${id}/2`, other, 60_000).status).toBe("in_progress");
+        expect(status(ops.claim(prefix, `${id}/2`, other, 60_000))).toBe("in_progress");
       }
       expect(store.size).toBe(2 * IDS.length);
     });
@@ -53,11 +58,32 @@ describe("memoryStore: a key claimed by its parts", () => {
     for (const [pass, prefix] of ["a:", "b:", "a:"].entries()) {
       for (let i = 0; i < 50; i++) {
         const id = `evt_${i}`;
-        const status = ops.claim(prefix, id, prefix + id, 60_000).status;
+        const got = status(ops.claim(prefix, id, prefix + id, 60_000));
         // The third pass meets the first one's leases again.
-        expect(status).toBe(pass === 2 ? "in_progress" : "claimed");
+        expect(got).toBe(pass === 2 ? "in_progress" : "claimed");
       }
     }
     expect(store.size).toBe(100);
+  });
+});
+
+describe("memoryStore: a lease's token", () => {
+  it("fences only in the one spelling the store handed out", async () => {
+    const store = memoryStore();
+    const ops = twinsOf(store);
+    const lease = ops.claim("stripe:", "evt_1", "stripe:evt_1", 60_000);
+    expect(lease).toBeGreaterThan(0);
+    const token = ops.token(lease);
+    const dot = token.lastIndexOf(".");
+    const [start, digits] = [token.slice(0, dot + 1), token.slice(dot + 1)];
+    const other = ops.token(ops.claim("stripe:", "evt_2", "stripe:evt_2", 60_000));
+    for (const spelling of [`${start}0${digits}`, `${start}+${digits}`, `${start}${digits} `, `${start}${digits}.0`, `${start}${Number(digits) + 0.5}`, start, `${other.slice(0, other.lastIndexOf(".") + 1)}x`, digits, other]) {
+      expect(await store.complete("stripe:evt_1", spelling, { ttlMs: 60_000 })).toBe(false);
+      expect(await store.release("stripe:evt_1", spelling)).toBe(false);
+    }
+    // A second store's token for the same number is not this store's.
+    const second = twinsOf(memoryStore());
+    expect(await store.complete("stripe:evt_1", second.token(lease), { ttlMs: 60_000 })).toBe(false);
+    expect(await store.complete("stripe:evt_1", token, { ttlMs: 60_000 })).toBe(true);
   });
 });
