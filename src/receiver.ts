@@ -329,7 +329,10 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   // Allocated once, not per request: the hot path's options objects.
   const leaseOptions = { leaseMs };
   const ttlOptions = { ttlMs };
-  const fixedVerifyOptions = { now: undefined, toleranceSeconds };
+  // Without a `clock`, one reading of Date.now serves the timestamp check and memoryStore's
+  // claim (which reads the same clock unless given its own): ~225 instructions a read.
+  // Reused per request: verifyRequest reads it before anything else runs.
+  const verifyOptions: { now: number | undefined; toleranceSeconds: number | undefined } = { now: undefined, toleranceSeconds };
   // memoryStore's synchronous claim and complete, while the store still has them.
   const twins = syncTwins(store);
   const tokenOf = (lease: Lease): string => (typeof lease === "string" ? lease : twins!.token(lease));
@@ -444,10 +447,24 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   const claimedAt = new Map<string, number>();
 
   /**
+   * When a claim was made, monotonic ms. A claim from memoryStore's synchronous twin comes
+   * with `NaN` — not read yet: its completion cannot fail the way a networked store's can,
+   * so with a synchronous handler the time is never needed, and the clock read (~400
+   * instructions, more than the rest of the completion) is skipped. It is read as soon as
+   * something may need it — a handler still running, a queue, the out-of-order guard — and
+   * otherwise only if completing failed after all (a store replaced mid-request), when the
+   * lease then counts from that moment: later than it really started by the handler's
+   * synchronous run, which only makes the retries last that much longer.
+   */
+  function claimTime(at: number): number {
+    return at === at ? at : performance.now();
+  }
+
+  /**
    * Marks the event done. Until this claim's lease runs out (`at` is when it was made,
-   * monotonic ms) nobody else can claim the event, so a store blip is waited out:
-   * answering 2xx with the event unmarked would let its next duplicate, after the lease,
-   * run the handlers again.
+   * monotonic ms; see {@link claimTime}) nobody else can claim the event, so a store blip
+   * is waited out: answering 2xx with the event unmarked would let its next duplicate,
+   * after the lease, run the handlers again.
    */
   function finish(key: string, lease: Lease, event: VerifiedWebhook<unknown>, at: number): Promise<void> | undefined {
     if (typeof lease === "number") {
@@ -464,7 +481,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   }
 
   async function finishRetrying(key: string, token: string, event: VerifiedWebhook<unknown>, at: number): Promise<void> {
-    const deadline = at + leaseMs;
+    const deadline = claimTime(at) + leaseMs;
     // Set once an attempt failed: it may have committed before its answer was lost.
     let uncertain = false;
     for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
@@ -609,8 +626,9 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
       return handlerFailed(e, event, key, token);
     }
     if (running !== undefined) {
+      const since = claimTime(at);
       return running.then(
-        () => processed(event, key, token, at),
+        () => processed(event, key, token, since),
         (e: unknown) => handlerFailed(e, event, key, token),
       );
     }
@@ -661,12 +679,15 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
    * throw where `receive` rejects.
    */
   function receiveNow(request: WebhookRequest): WebhookResponse | Promise<WebhookResponse> {
-    const verifying = verifyRequest(request, scheme, clock ? { now: clock(), toleranceSeconds } : fixedVerifyOptions);
+    const t = clock ? undefined : Date.now();
+    verifyOptions.now = t ?? clock!();
+    const verifying = verifyRequest(request, scheme, verifyOptions);
     // node:crypto verifies synchronously: no await (a microtask) for a value already here.
-    return isThenable(verifying) ? Promise.resolve(verifying).then(verified) : verified(verifying);
+    return isThenable(verifying) ? Promise.resolve(verifying).then((outcome) => verified(outcome, t)) : verified(verifying, t);
   }
 
-  function verified(outcome: VerifyOutcome<unknown>): WebhookResponse | Promise<WebhookResponse> {
+  /** `t`: the Date.now reading verification used, for the claim; `undefined` with a `clock`. */
+  function verified(outcome: VerifyOutcome<unknown>, t: number | undefined): WebhookResponse | Promise<WebhookResponse> {
     // Verification failed: answer from the value, never touching the store.
     if (!outcome.ok) return failureResponse(outcome, scheme.name);
     const handshake = scheme.handshake?.(outcome.webhook);
@@ -684,18 +705,17 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     // As a template literal would write it (an idempotencyKey in plain JavaScript may return a number).
     const idText = typeof id === "string" ? id : `${id as unknown as string}`;
     const key = keyPrefix + idText;
-    const at = performance.now();
     const sync = twins?.current();
-    if (sync === undefined) return claimThen(event, version, handlers, key, at);
+    if (sync === undefined) return claimThen(event, version, handlers, key, performance.now());
     let lease: number;
     try {
-      lease = sync.claim(keyPrefix, idText, key, leaseMs);
+      lease = sync.claim(keyPrefix, idText, key, leaseMs, t);
     } catch (e) {
       return storeDown(event, e);
     }
     if (lease === CLAIM_COMPLETED) return DUPLICATE;
     if (lease === CLAIM_IN_PROGRESS) return IN_PROGRESS;
-    return handle(event, version, handlers, key, lease, at);
+    return handle(event, version, handlers, key, lease, Number.NaN);
   }
 
   async function claimThen(event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string, at: number): Promise<WebhookResponse> {
@@ -726,7 +746,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
    */
   function handle(event: VerifiedWebhook<unknown>, version: string | undefined, handlers: Registration[], key: string | undefined, token: Lease | undefined, at: number): WebhookResponse | Promise<WebhookResponse> {
     if (!ordering && !queue) return runAndFinish(event, version, handlers, key, token, at, false);
-    return dispatch(event, version, handlers, key, token === undefined ? undefined : tokenOf(token), at);
+    return dispatch(event, version, handlers, key, token === undefined ? undefined : tokenOf(token), claimTime(at));
   }
 
   const receiver = {

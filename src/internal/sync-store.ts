@@ -18,9 +18,10 @@ export interface SyncStoreOps {
   /**
    * Claims `key`, given as its two parts too (`key === prefix + id`): it is hashed from them,
    * without reading `key`. The lease's number (> 0), or {@link CLAIM_COMPLETED} /
-   * {@link CLAIM_IN_PROGRESS}.
+   * {@link CLAIM_IN_PROGRESS}. `dateNow`: a `Date.now()` the caller just read, which the
+   * store takes for its own reading when its clock is `Date.now`.
    */
-  claim(prefix: string, id: string, key: string, leaseMs: number): number;
+  claim(prefix: string, id: string, key: string, leaseMs: number, dateNow?: number): number;
   /** `complete(key, token(lease), { ttlMs })`, answered at once. */
   complete(key: string, lease: number, ttlMs: number): boolean;
   /** The token the store's async API knows the lease by. */

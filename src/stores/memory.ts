@@ -188,6 +188,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
     throw new TypeError("hookguard: memoryStore({ now }) must be a function returning epoch milliseconds, like Date.now");
   }
 
+  const dateClock = now === Date.now;
   const tokenStart = tokenPrefix();
   // Claims are numbered from 1: a lease's number is its token (the string token is
   // `tokenStart` and the number), kept in the slot's `leaseNo`, 0 once the key is completed.
@@ -509,10 +510,11 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
    * {@link CLAIM_IN_PROGRESS}. `keyPrefix` and `keyId`, when given, are the key's two parts
    * (`key === keyPrefix + keyId`).
    */
-  function claimNow(key: string, leaseMsOption: unknown, keyPrefix?: string, keyId?: string): number {
+  function claimNow(key: string, leaseMsOption: unknown, keyPrefix?: string, keyId?: string, dateNow?: number): number {
     const leaseMs = durationMs(leaseMsOption, "leaseMs", "memoryStore().claim(key, { leaseMs })");
     if (typeof key !== "string") throw new TypeError(`hookguard: memoryStore().claim(key) needs a string key; got ${typeof key}`);
-    const t = now();
+    // A reading of Date.now the caller just made serves when this store's clock is Date.now.
+    const t = dateNow !== undefined && dateClock ? dateNow : now();
     dropExpiredHeads(t);
     const h = keyPrefix === undefined ? hash(key) : hashParts(keyPrefix, keyId!, key);
     const existing = find(key, h);
@@ -602,7 +604,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   };
   // The receiver calls these directly: no promise per claim and per completion.
   registerSyncOps(store, {
-    claim: (keyPrefix, keyId, key, leaseMs) => claimNow(key, leaseMs, keyPrefix, keyId),
+    claim: (keyPrefix, keyId, key, leaseMs, dateNow) => claimNow(key, leaseMs, keyPrefix, keyId, dateNow),
     // The lease just claimed is the usual one: found by its slot, without hashing the key.
     complete: (key, lease, ttlMs) => completeSlot(lastSlot !== NONE && lease > 0 && leaseOfSlot(lastSlot) === lease ? lastSlot : leaseOf(key, lease), ttlMs),
     token: (lease) => tokenStart + lease,

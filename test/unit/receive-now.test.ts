@@ -62,4 +62,29 @@ describe("receiveNow", () => {
     const answer = await nowOf(receiver)(await delivery("evt_4"));
     expect(answer.status).toBe(500);
   });
+
+  // memoryStore's synchronous claim does not read the monotonic clock for the lease's start:
+  // it is read when something may need it. A store whose completion starts failing after the
+  // claim (its methods replaced mid-request) must still be waited out, not given up at once.
+  for (const handler of ["synchronous", "asynchronous"] as const) {
+    it(`waits out a completion that fails after a synchronous claim (${handler} handler)`, async () => {
+      const store = memoryStore();
+      const complete = store.complete.bind(store);
+      let attempts = 0;
+      const errors: string[] = [];
+      const flaky = () => {
+        store.complete = (key, token, options) => (++attempts <= 2 ? Promise.reject(new Error("store blip")) : complete(key, token, options));
+      };
+      const receiver = createWebhookReceiver({ scheme, store, logger: { error: (m) => errors.push(m) } }).on("invoice.paid", () => {
+        flaky();
+        return handler === "asynchronous" ? Promise.resolve() : undefined;
+      });
+      const answer = await receiver.receive(await delivery("evt_flaky"));
+      expect(answer.body).toBe('{"status":"processed"}');
+      expect(attempts).toBe(3);
+      expect(errors).toEqual([]);
+      // Marked done: the duplicate is answered without a second run.
+      expect((await receiver.receive(await delivery("evt_flaky"))).body).toBe('{"status":"duplicate"}');
+    });
+  }
 });
