@@ -506,9 +506,12 @@ function declaredLength(g: Gen, size: number): string | undefined {
 
 type BodyResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
 
-/** What the docs promise: a declared length over the limit refused unread, a streamed body counted as it flows. */
+/**
+ * What the docs promise: a declared length (ASCII digits only, as HTTP writes it; anything
+ * else declares nothing) over the limit refused unread, a streamed body counted as it flows.
+ */
 function expectedNodeBody(chunks: readonly Buffer[], declared: string | undefined, te: string | undefined, max: number, errorAfter: number | undefined): BodyResult {
-  if (declared !== undefined) {
+  if (declared !== undefined && /^\d+$/.test(declared)) {
     const n = Number(declared);
     if (n > max) return { ok: false, reason: "too_large" };
     if (n === 0 && te === undefined) return { ok: true, bytes: Buffer.alloc(0) };

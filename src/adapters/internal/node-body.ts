@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import type { RawBody } from "./pipeline";
+import { declaredLength } from "./declared-length";
 
 export const EMPTY: RawBody = Object.freeze({ ok: true, body: new Uint8Array(0) });
 const TOO_LARGE: RawBody = Object.freeze({ ok: false, reason: "too_large" });
@@ -72,9 +73,8 @@ export function readStream(stream: Readable, headers: IncomingHttpHeaders, maxBo
   if (stream.readableDidRead) return { ok: false, reason: "not_raw", detail: parsed() };
   if (stream.readableEnded) return EMPTY;
   if (stream.destroyed) return ABORTED;
-  const declared = headers["content-length"];
-  if (declared !== undefined) {
-    const length = Number(declared);
+  const length = declaredLength(headers["content-length"]);
+  if (length !== undefined) {
     if (length > maxBodyBytes) return TOO_LARGE;
     if (length === 0 && headers["transfer-encoding"] === undefined) return EMPTY;
   }

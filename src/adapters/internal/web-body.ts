@@ -1,5 +1,6 @@
 // Reads the raw body of a Web `Request` with a size limit. No Node APIs: this runs on
 // Workers, Deno, Bun and in browsers' service workers.
+import { declaredLength } from "./declared-length";
 import type { RawBody } from "./pipeline";
 
 const EMPTY: RawBody = Object.freeze({ ok: true, body: new Uint8Array(0) });
@@ -30,22 +31,6 @@ async function readWhole(stream: ReadableStream<Uint8Array>, maxBodyBytes: numbe
     offset += chunk.byteLength;
   }
   return { ok: true, body };
-}
-
-/**
- * A `Content-Length` as HTTP writes one — ASCII digits only — or `undefined`: a value such
- * as `1e3`, `0x10`, `12.5` or `""` (possible only on a Request built by code; a runtime's
- * HTTP parser refuses them) declares nothing, and the body is counted as it streams.
- */
-function declaredLength(value: string | null): number | undefined {
-  if (value === null || value.length === 0) return undefined;
-  let n = 0;
-  for (let i = 0; i < value.length; i++) {
-    const d = value.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return undefined;
-    n = n * 10 + d;
-  }
-  return n;
 }
 
 const NOT_RAW_LOCKED: RawBody = Object.freeze({ ok: false, reason: "not_raw", detail: "request.body is locked: another reader is consuming it" });
