@@ -33,10 +33,13 @@ export const INVALID_BODY: unique symbol = Symbol("hookguard.invalidBody");
  * invalid JSON (a sentinel, not a wrapper object: this runs for every verified request).
  */
 export function parseBody(body: string | Uint8Array, contentType: string | undefined): unknown {
-  const text = bodyText(body);
-  if (isFormContentType(contentType)) return parseForm(text);
+  return isFormContentType(contentType) ? parseForm(bodyText(body)) : parseJson(body);
+}
+
+/** The body as JSON, whatever the content type says; {@link INVALID_BODY} if it is not JSON. */
+export function parseJson(body: string | Uint8Array): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(bodyText(body)) as unknown;
   } catch {
     return INVALID_BODY;
   }

@@ -16,7 +16,7 @@ import {
   type HmacAlgorithm,
   type HmacKey,
 } from "../internal/crypto";
-import { INVALID_BODY, parseBody, readPath } from "../internal/payload";
+import { INVALID_BODY, parseBody, parseJson, readPath } from "../internal/payload";
 import { withFastVerify } from "../internal/fast-verify";
 import { readHeader } from "../headers";
 import { secretBytes, secretList, type SecretFormat } from "../internal/secrets";
@@ -281,9 +281,11 @@ export function hmacScheme<TPayload = unknown>(options: HmacSchemeOptions): Webh
 /**
  * @internal Builds a scheme; `where` names the factory in construction errors. `readFirst`
  * maps a header name to one read before it (Standard Webhooks' `svix-*` beside the
- * `webhook-*` it signs): the first name of each list is still the one written.
+ * `webhook-*` it signs): the first name of each list is still the one written. `jsonOnly`:
+ * the provider sends JSON and nothing else, so the body is parsed as JSON without reading
+ * `Content-Type` (as its official SDK does).
  */
-export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: string, readFirst?: Readonly<Record<string, string>>): WebhookScheme<TPayload> {
+export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: string, readFirst?: Readonly<Record<string, string>>, jsonOnly = false): WebhookScheme<TPayload> {
   const {
     name,
     secret,
@@ -385,7 +387,7 @@ export function buildHmacScheme<TPayload>(options: HmacSchemeOptions, where: str
     tolerance: number | undefined,
   ): VerifyOutcome<TPayload> {
     if (secretIndex < 0) return mismatch;
-    const parsed = parseBody(body, get(source, "content-type"));
+    const parsed = jsonOnly ? parseJson(body) : parseBody(body, get(source, "content-type"));
     if (parsed === INVALID_BODY) return { ok: false, code: "invalid_json" };
     if (tsBodyPath !== undefined) {
       const tsRaw = readPath(parsed, tsBodyPath);

@@ -46,5 +46,8 @@ export function stripe<TPayload = StripeEventLike>(options: PresetOptions): Webh
       type: { body: "type" },
     },
     "stripe()",
+    undefined,
+    // Stripe sends JSON only; its SDK's constructEvent parses the body as JSON whatever the Content-Type.
+    true,
   );
 }

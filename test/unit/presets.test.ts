@@ -206,3 +206,25 @@ describe.each(CRYPTO_IMPLS)("rawBody and body views (crypto: %s)", (crypto) => {
     await expect(verifyWebhook({ body: dataView as unknown as Uint8Array, headers }, scheme)).resolves.toMatchObject({ payload: { note: "ünïcødé ✓" } });
   });
 });
+
+describe.each(CRYPTO_IMPLS)("stripe() body parsing (crypto: %s)", (crypto) => {
+  const secret = "whsec_parse_as_json";
+  const scheme = stripe({ secret, crypto });
+  const body = JSON.stringify({ id: "evt_form", type: "invoice.paid", object: "event" });
+
+  it("parses the body as JSON whatever the Content-Type says, as the SDK's constructEvent does", async () => {
+    const header = new Stripe("sk_test_x").webhooks.generateTestHeaderString({ payload: body, secret });
+    for (const contentType of ["application/x-www-form-urlencoded", "text/plain", undefined]) {
+      const headers: Record<string, string> = { "stripe-signature": header, ...(contentType ? { "content-type": contentType } : {}) };
+      const event = await verifyWebhook({ body, headers }, scheme);
+      expect(event.payload).toEqual(JSON.parse(body));
+      expect([event.id, event.type]).toEqual(["evt_form", "invoice.paid"]);
+    }
+  });
+
+  it("answers invalid_json for a signed body that is not JSON, even one sent as a form", async () => {
+    const form = "id=evt_1&type=invoice.paid";
+    const header = new Stripe("sk_test_x").webhooks.generateTestHeaderString({ payload: form, secret });
+    await expectCode(verifyWebhook({ body: form, headers: { "stripe-signature": header, "content-type": "application/x-www-form-urlencoded" } }, scheme), "invalid_json");
+  });
+});
