@@ -117,6 +117,8 @@ async function count(bundle: string, framework: Framework, variant: Variant, req
       `--callgrind-out-file=${out}`,
       process.execPath,
       "--single-threaded",
+      // V8's Math.random (the memory store's hash seed, probe lengths) the same in every run.
+      "--random-seed=7",
       // Kept profiles can name the JIT's code (bench/callgrind-jit.ts reads V8's map of it).
       ...(keep === undefined ? [] : ["--perf-basic-prof"]),
       "--import",

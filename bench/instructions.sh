@@ -9,6 +9,11 @@
 #       the receiver as the adapters call it (Stripe): without a store, and with the default
 #       memory store (each call a new key), against the raw limit — the HMAC, the parse and
 #       everything hookguard adds around them, without HTTP
+#   npm run build && bash bench/instructions.sh --receiver-loop
+#       the raw limit and the receiver with its memory store (Stripe), as plain JavaScript over
+#       dist/ with V8's random seed fixed (bench/receiver-loop.mjs), 20,000 and 60,000 calls:
+#       the same build counts the same to ±5 instructions per event, so a change of 100 shows
+#       (about 5 minutes; the subjects above move by ±1k from run to run)
 #   npm run build && bash bench/instructions.sh --fetch
 #       hookguard/fetch's handleWebhooks (memory store) against the hand-written Web handler
 #       of the Hono bench, on a Request shaped like @hono/node-server's: the Web adapter's
@@ -22,6 +27,21 @@ command -v valgrind >/dev/null || { echo "bench/instructions.sh needs valgrind" 
 [ -f dist/index.js ] || { echo "build first: npm run build" >&2; exit 2; }
 receiver=0
 fetch=0
+if [ "${1:-}" = "--receiver-loop" ]; then
+  loop() { # mode calls
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null node --single-threaded --random-seed=7 bench/receiver-loop.mjs dist "$2" "$1" 2>&1 >/dev/null |
+      sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+  }
+  per() { # mode
+    local a b
+    a=$(loop "$1" 20000) b=$(loop "$1" 60000)
+    echo $(((b - a) / 40000))
+  }
+  raw=$(per raw) full=$(per receiver)
+  printf '| Stripe, 1 KiB (receiver-loop) | instructions/event | × raw limit |\n|:--|--:|--:|\n'
+  printf '| raw limit | %s | 1.000× |\n| receiver, memory store | %s | %s |\n' "$raw" "$full" "$(awk -v a="$full" -v b="$raw" 'BEGIN { printf "%.3f× (+%d)", a / b, a - b }')"
+  exit 0
+fi
 if [ "${1:-}" = "--receiver" ]; then receiver=1; shift; fi
 if [ "${1:-}" = "--fetch" ]; then fetch=1; shift; fi
 schemes=("${@:-stripe github standard-webhooks}")
