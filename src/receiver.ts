@@ -692,9 +692,13 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     if (!outcome.ok) return failureResponse(outcome, scheme.name);
     const handshake = scheme.handshake?.(outcome.webhook);
     if (handshake) return handshake;
-    const versioned = applyVersioning(outcome.webhook);
-    if (!versioned) return UNSUPPORTED_VERSION;
-    const { event, version } = versioned;
+    let event = outcome.webhook;
+    let version: string | undefined;
+    if (versioning) {
+      const versioned = applyVersioning(event);
+      if (!versioned) return UNSUPPORTED_VERSION;
+      ({ event, version } = versioned);
+    }
     const handlers = handlersFor(event.type, version);
     if (handlers.length === 0) return unhandled;
     const id = idempotencyKey ? idempotencyKey(event) : event.id;
