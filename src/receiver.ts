@@ -393,10 +393,9 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
   }
 
   /** Reads the version and upgrades the payload; `undefined` when the event must be rejected. */
-  function applyVersioning(event: VerifiedWebhook<unknown>): Versioned {
-    if (!versioning) return { event, version: undefined };
-    const { current, upgrade = {}, unknown = "reject" } = versioning;
-    let version = versioning.version(event);
+  function applyVersioning(options: VersioningOptions, event: VerifiedWebhook<unknown>): Versioned {
+    const { current, upgrade = {}, unknown = "reject" } = options;
+    let version = options.version(event);
     let payload = event.payload;
     for (let steps = 0; version !== undefined && current !== undefined && version !== current; steps++) {
       const step = Object.hasOwn(upgrade, version) ? upgrade[version] : undefined;
@@ -695,7 +694,7 @@ export function createWebhookReceiver<TEvents = Record<string, unknown>>(options
     let event = outcome.webhook;
     let version: string | undefined;
     if (versioning) {
-      const versioned = applyVersioning(event);
+      const versioned = applyVersioning(versioning, event);
       if (!versioned) return UNSUPPORTED_VERSION;
       ({ event, version } = versioned);
     }
