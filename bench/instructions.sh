@@ -11,9 +11,11 @@
 #       everything hookguard adds around them, without HTTP
 #   npm run build && bash bench/instructions.sh --receiver-loop
 #       the raw limit and the receiver with its memory store (Stripe), as plain JavaScript over
-#       dist/ with V8's random seed fixed (bench/receiver-loop.mjs), 20,000 and 60,000 calls:
-#       the same build counts the same to ±5 instructions per event, so a change of 100 shows
-#       (about 5 minutes; the subjects above move by ±1k from run to run)
+#       dist/ with V8's random seed fixed (bench/receiver-loop.mjs), 20,000 and 60,000 calls
+#       (about 5 minutes): one build in one folder counts the same every run, but another
+#       build — or the same one copied elsewhere — can move by ~600 with the heap's layout;
+#       compare builds from the same folder and treat less than ~600 as unresolved (the
+#       subjects above move by ±1k even between identical runs)
 #   npm run build && bash bench/instructions.sh --fetch
 #       hookguard/fetch's handleWebhooks (memory store) against the hand-written Web handler
 #       of the Hono bench, on a Request shaped like @hono/node-server's: the Web adapter's

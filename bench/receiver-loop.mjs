@@ -1,8 +1,11 @@
 // The receiver in a loop, for callgrind, with nothing between runs that moves the count: plain
 // JavaScript over a built dist/ (no tsx loader), V8's random seed fixed (`--random-seed`), the
 // store's claims each a new key. Two runs of one build at 20,000 and 60,000 calls give the
-// marginal instructions per event to ±5 (bench/instructions.sh --receiver's subject, run
-// through tsx, moves by ±1k). Used by `bash bench/instructions.sh --receiver-loop`.
+// marginal instructions per event, the same on every run of that build in that folder; a
+// different build, or the same one copied to another folder, can move it by ~600 (the
+// heap's layout shifts when the collector runs). bench/instructions.sh --receiver's
+// subject, run through tsx, moves by ±1k even between identical runs. Used by
+// `bash bench/instructions.sh --receiver-loop`.
 //
 //   node --single-threaded --random-seed=7 bench/receiver-loop.mjs <dist> <calls> <raw|receiver>
 //
