@@ -22,7 +22,8 @@
 // request that does not verify 401 (as hookguard does). On SIGTERM the server prints
 // `processed=<n>` (the requests it verified: the hookguard handler's calls), `served=<n>`
 // (every request), `cpu_us=<n>` (its CPU time, user + system, since the first request) and
-// `gc_us=<n>` (time in garbage-collection pauses since then), and exits. CPU time per
+// `gc_us=<n>` (time in garbage-collection pauses since then), `sys_us=<n>` (the kernel's
+// share of cpu_us: sockets, syscalls), and exits. CPU time per
 // request is the figure that survives a shared, noisy machine.
 import { Buffer } from "node:buffer";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -316,7 +317,7 @@ if (process.argv[1]?.endsWith("http-server.ts")) {
   }
   const report = () => {
     const cpu = process.cpuUsage(cpuFrom);
-    return `processed=${processed} served=${served} cpu_us=${cpu.user + cpu.system} gc_us=${Math.round(gcUs)}\n`;
+    return `processed=${processed} served=${served} cpu_us=${cpu.user + cpu.system} gc_us=${Math.round(gcUs)} sys_us=${cpu.system}\n`;
   };
   const server = await createBenchServer(framework, variant);
   if (memory !== undefined) {

@@ -21,6 +21,10 @@
 //   npx tsx bench/http.ts --rounds=3           three interleaved rounds, medians reported
 //   npx tsx bench/http.ts --variants=limit,hookguard --cpu-prof=/tmp/prof
 //                                              some servers, each writing a V8 CPU profile
+//   npx tsx bench/http.ts --only=node --variants=limit,hookguard --perf=/tmp/perf
+//                                              each server sampled by Linux perf (cpu-clock),
+//                                              V8's functions named: compare with
+//                                              `npx tsx bench/perf-diff.ts`
 //   HOOKGUARD_HTTP_STORE=none npx tsx bench/http.ts --only=node --variants=limit,hookguard --rounds=8 --duration=3
 //                                              the hookguard server without its idempotency
 //                                              store (to split its cost off); with two or more
@@ -28,7 +32,7 @@
 //                                              by round (odd rounds run the servers in reverse)
 import type { Buffer } from "node:buffer";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -55,6 +59,14 @@ export interface HttpBenchOptions {
   /** Write a V8 CPU profile of each server process into this folder (`node --cpu-prof`). */
   readonly cpuProfDir?: string;
   /**
+   * Sample each server process with Linux `perf record -e cpu-clock` (a timer, so it works
+   * on virtual machines without hardware counters) into this folder, one
+   * `<framework>-<variant>-<round>.data` each; the servers run with `--perf-basic-prof` so
+   * that V8's compiled functions have names. `perf report -n` then splits the time by
+   * function, native and JavaScript alike.
+   */
+  readonly perfDir?: string;
+  /**
    * Rounds: each round runs every framework × variant once, in turn, and each figure
    * reported is the median over the rounds. On a shared machine a burst of other work
    * lands on one run; interleaved rounds keep it from deciding a ratio. @default 1
@@ -80,8 +92,12 @@ export interface HttpBenchRow {
   readonly cpuUsPerRequest: number | undefined;
   /** Of which in the garbage collector's pauses, µs per request served. */
   readonly gcUsPerRequest: number | undefined;
+  /** Of which in the kernel (sockets, syscalls), µs per request served. */
+  readonly sysUsPerRequest: number | undefined;
   /** req/s in each round, in order (one entry for a single run). */
   readonly roundReqPerSec: readonly number[];
+  /** CPU µs per request in each round, in order (`NaN` where the server reported none). */
+  readonly roundCpuUs: readonly number[];
 }
 
 interface AutocannonResult {
@@ -126,6 +142,8 @@ interface Server {
   readonly port: number;
   /** Everything the server printed on stdout. */
   readonly output: () => string;
+  /** Settles when the server's `perf record` (if any) has written its file. */
+  readonly perfDone: Promise<void>;
 }
 
 /**
@@ -154,9 +172,10 @@ export async function bundleHookguard(): Promise<string> {
   return outDir;
 }
 
-async function startServer(framework: Framework, variant: Variant, bundle: string, cpuProfDir: string | undefined): Promise<Server> {
+async function startServer(framework: Framework, variant: Variant, bundle: string, cpuProfDir: string | undefined, perfFile: string | undefined): Promise<Server> {
   // One folder per server: tsx's loader thread writes a profile of its own next to the main thread's.
   const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, `${framework}-${variant}`)}`];
+  if (perfFile !== undefined) prof.push("--perf-basic-prof");
   const child = spawn(process.execPath, [...prof, "--import", "tsx", SERVER, framework, variant], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, HOOKGUARD_HTTP_BUNDLE: bundle } });
   let out = "";
   const port = await new Promise<number>((resolve, reject) => {
@@ -176,7 +195,11 @@ async function startServer(framework: Framework, variant: Variant, bundle: strin
       reject(new Error(`${framework}/${variant}: the server exited (${code}) before listening`));
     });
   });
-  return { child, port, output: () => out };
+  // perf attaches once the server listens (start-up left out) and stops when it exits.
+  const perf = perfFile === undefined ? undefined : spawn("perf", ["record", "-q", "-e", "cpu-clock", "-F", "2999", "-p", String(child.pid), "-o", perfFile], { stdio: "ignore" });
+  if (perf !== undefined) await new Promise((resolve) => setTimeout(resolve, 300));
+  const perfDone = perf === undefined ? Promise.resolve() : new Promise<void>((resolve) => perf.once("close", () => resolve()));
+  return { child, port, output: () => out, perfDone };
 }
 
 interface ServerReport {
@@ -186,6 +209,10 @@ interface ServerReport {
   readonly cpuUsPerRequest: number | undefined;
   /** GC pause µs per request served. */
   readonly gcUsPerRequest: number | undefined;
+  /** Kernel CPU µs per request served. */
+  readonly sysUsPerRequest: number | undefined;
+  /** Requests served, warm-up and checks included. */
+  readonly served: number | undefined;
 }
 
 /** Stops the server; resolves to what it reported on its way out. */
@@ -197,10 +224,11 @@ async function stopServer({ child, output }: Server): Promise<ServerReport> {
     await closed;
     clearTimeout(timer);
   }
-  const m = /processed=(\d+) served=(\d+) cpu_us=(\d+) gc_us=(\d+)/.exec(output());
-  if (!m) return { verified: undefined, cpuUsPerRequest: undefined, gcUsPerRequest: undefined };
+  const m = /processed=(\d+) served=(\d+) cpu_us=(\d+) gc_us=(\d+)(?: sys_us=(\d+))?/.exec(output());
+  if (!m) return { verified: undefined, cpuUsPerRequest: undefined, gcUsPerRequest: undefined, sysUsPerRequest: undefined, served: undefined };
   const served = Number(m[2]);
-  return { verified: Number(m[1]), cpuUsPerRequest: served > 0 ? Number(m[3]) / served : undefined, gcUsPerRequest: served > 0 ? Number(m[4]) / served : undefined };
+  const per = (us: string | undefined) => (served > 0 && us !== undefined ? Number(us) / served : undefined);
+  return { verified: Number(m[1]), cpuUsPerRequest: per(m[3]), gcUsPerRequest: per(m[4]), sysUsPerRequest: per(m[5]), served };
 }
 
 async function post(port: number, request: { body: string; headers: Record<string, string> }): Promise<{ status: number; text: string }> {
@@ -238,6 +266,7 @@ function combine(runs: readonly HttpBenchRow[]): HttpBenchRow {
   const first = runs[0]!;
   const cpu = runs.map((r) => r.cpuUsPerRequest).filter((c): c is number => c !== undefined);
   const gc = runs.map((r) => r.gcUsPerRequest).filter((c): c is number => c !== undefined);
+  const sys = runs.map((r) => r.sysUsPerRequest).filter((c): c is number => c !== undefined);
   return {
     framework: first.framework,
     variant: first.variant,
@@ -249,7 +278,9 @@ function combine(runs: readonly HttpBenchRow[]): HttpBenchRow {
     verified: first.verified === undefined ? undefined : runs.reduce((n, r) => n + (r.verified ?? 0), 0),
     cpuUsPerRequest: cpu.length === runs.length ? median(cpu) : undefined,
     gcUsPerRequest: gc.length === runs.length ? median(gc) : undefined,
+    sysUsPerRequest: sys.length === runs.length ? median(sys) : undefined,
     roundReqPerSec: runs.map((r) => r.reqPerSec),
+    roundCpuUs: runs.map((r) => r.roundCpuUs[0]!),
   };
 }
 
@@ -259,7 +290,7 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBen
   const runs = new Map<string, HttpBenchRow[]>();
   for (let round = 0; round < rounds; round++) {
     // Every other round runs the servers in the reverse order, so neither is always first.
-    for (const row of await benchRound({ ...options, variants: round % 2 === 1 ? [...variants].reverse() : variants })) {
+    for (const row of await benchRound({ ...options, variants: round % 2 === 1 ? [...variants].reverse() : variants }, round)) {
       const key = `${row.framework}/${row.variant}`;
       runs.set(key, [...(runs.get(key) ?? []), row]);
     }
@@ -269,44 +300,57 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBen
   return rows;
 }
 
+/** Starts one server, checks it, loads it (warm-up, then the measured run), stops it: its row. */
+async function runServer(framework: Framework, variant: Variant, options: HttpBenchOptions, bundle: string, round: number): Promise<HttpBenchRow> {
+  const { connections = 10, durationS = 5, warmupS = 1, cpuProfDir, perfDir } = options;
+  const perfFile = (ext: string) => (perfDir === undefined ? undefined : join(perfDir, `${framework}-${variant}-${round}.${ext}`));
+  const server = await startServer(framework, variant, bundle, cpuProfDir, perfFile("data"));
+  let warm: AutocannonResult;
+  let r: AutocannonResult;
+  let report: ServerReport;
+  try {
+    await check(framework, variant, server.port);
+    const requests = pool();
+    warm = await load(server.port, connections, warmupS, requests);
+    r = await load(server.port, connections, durationS, requests);
+  } finally {
+    report = await stopServer(server);
+    await server.perfDone;
+    // Beside the samples, the requests they were taken over: bench/perf-diff.ts divides by it.
+    const meta = perfFile("json");
+    if (meta !== undefined) writeFileSync(meta, JSON.stringify({ served: report.served, cpuUsPerRequest: report.cpuUsPerRequest }));
+  }
+  const { verified, cpuUsPerRequest, gcUsPerRequest, sysUsPerRequest } = report;
+  const ok2xx = warm.requests.total - warm.non2xx + r.requests.total - r.non2xx + 1;
+  if (variant !== "bare" && (verified === undefined || verified < ok2xx)) {
+    throw new Error(`${framework}/${variant}: the server verified ${verified} requests but answered ${ok2xx} with 2xx`);
+  }
+  return {
+    framework,
+    variant,
+    reqPerSec: r.requests.average,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    requests: r.requests.total,
+    failures: r.non2xx + r.errors + r.timeouts,
+    verified: variant === "bare" ? undefined : verified,
+    cpuUsPerRequest,
+    gcUsPerRequest,
+    sysUsPerRequest,
+    roundReqPerSec: [r.requests.average],
+    roundCpuUs: [cpuUsPerRequest ?? Number.NaN],
+  };
+}
+
 /** One round: every framework × variant, one server process at a time, each killed after its run. */
-async function benchRound(options: HttpBenchOptions): Promise<HttpBenchRow[]> {
-  const { frameworks = FRAMEWORKS, variants = VARIANTS, connections = 10, durationS = 5, warmupS = 1, onResult, cpuProfDir } = options;
+async function benchRound(options: HttpBenchOptions, round = 0): Promise<HttpBenchRow[]> {
+  const { frameworks = FRAMEWORKS, variants = VARIANTS, onResult } = options;
   const rows: HttpBenchRow[] = [];
   const bundle = await bundleHookguard();
   try {
     for (const framework of frameworks) {
       for (const variant of variants) {
-        const server = await startServer(framework, variant, bundle, cpuProfDir);
-        let warm: AutocannonResult;
-        let r: AutocannonResult;
-        let report: ServerReport;
-        try {
-          await check(framework, variant, server.port);
-          const requests = pool();
-          warm = await load(server.port, connections, warmupS, requests);
-          r = await load(server.port, connections, durationS, requests);
-        } finally {
-          report = await stopServer(server);
-        }
-        const { verified, cpuUsPerRequest, gcUsPerRequest } = report;
-        const ok2xx = warm.requests.total - warm.non2xx + r.requests.total - r.non2xx + 1;
-        if (variant !== "bare" && (verified === undefined || verified < ok2xx)) {
-          throw new Error(`${framework}/${variant}: the server verified ${verified} requests but answered ${ok2xx} with 2xx`);
-        }
-        const row: HttpBenchRow = {
-          framework,
-          variant,
-          reqPerSec: r.requests.average,
-          p50Ms: r.latency.p50,
-          p99Ms: r.latency.p99,
-          requests: r.requests.total,
-          failures: r.non2xx + r.errors + r.timeouts,
-          verified: variant === "bare" ? undefined : verified,
-          cpuUsPerRequest,
-          gcUsPerRequest,
-          roundReqPerSec: [r.requests.average],
-        };
+        const row = await runServer(framework, variant, options, bundle, round);
         rows.push(row);
         onResult?.(row);
       }
@@ -357,14 +401,15 @@ export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
     const limit = of("limit");
     const sdk = of("stripe-sdk");
     const bare = of("bare");
-    if (!hg || !limit || !sdk || !bare) continue;
+    // A run of some variants (`--variants=limit,hookguard`) gives the ratios it can.
+    if (!hg || !limit) continue;
     const vsLimit = hg.reqPerSec / limit.reqPerSec;
-    const vsSdk = hg.reqPerSec / sdk.reqPerSec;
+    const vsSdk = sdk === undefined ? undefined : hg.reqPerSec / sdk.reqPerSec;
     const cpu = hg.cpuUsPerRequest !== undefined && limit.cpuUsPerRequest !== undefined ? `${(limit.cpuUsPerRequest / hg.cpuUsPerRequest).toFixed(2)}×` : "?";
-    out.push(`| ${FRAMEWORK_TITLE[framework]} | ${vsLimit.toFixed(2)}× | ${vsSdk.toFixed(2)}× | ${(hg.reqPerSec / bare.reqPerSec).toFixed(2)}× | ${cpu} |`);
+    out.push(`| ${FRAMEWORK_TITLE[framework]} | ${vsLimit.toFixed(2)}× | ${vsSdk === undefined ? "—" : `${vsSdk.toFixed(2)}×`} | ${bare === undefined ? "—" : `${(hg.reqPerSec / bare.reqPerSec).toFixed(2)}×`} | ${cpu} |`);
     targets.push(`- ${vsLimit >= HTTP_TARGET ? "met" : "MISSED"}: ${FRAMEWORK_TITLE[framework]} hookguard at ${vsLimit.toFixed(2)}× the raw limit's req/s (target ≥ ${HTTP_TARGET}×)`);
-    targets.push(`- ${vsSdk > 1 ? "met" : "MISSED"}: ${FRAMEWORK_TITLE[framework]} hookguard at ${vsSdk.toFixed(2)}× stripe constructEvent's req/s (target > 1×)`);
-    const failed = [bare, limit, sdk, hg].filter((r) => r.failures > 0);
+    if (vsSdk !== undefined) targets.push(`- ${vsSdk > 1 ? "met" : "MISSED"}: ${FRAMEWORK_TITLE[framework]} hookguard at ${vsSdk.toFixed(2)}× stripe constructEvent's req/s (target > 1×)`);
+    const failed = [bare, limit, sdk, hg].filter((r): r is HttpBenchRow => r !== undefined && r.failures > 0);
     if (failed.length > 0) targets.push(`- WARNING: ${FRAMEWORK_TITLE[framework]}: ${failed.map((r) => `${r.variant} had ${r.failures} failed requests`).join(", ")}`);
   }
   // Rounds run each server right after the other: a burst of other work on a shared machine
@@ -376,6 +421,8 @@ export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
     if (!hg || !limit || hg.roundReqPerSec.length < 2) continue;
     const ratios = hg.roundReqPerSec.map((n, i) => n / limit.roundReqPerSec[i]!);
     targets.push(`- ${FRAMEWORK_TITLE[framework]}: hookguard ÷ raw limit round by round ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${median(ratios).toFixed(2)}×`);
+    const cpu = limit.roundCpuUs.map((n, i) => n / hg.roundCpuUs[i]!).filter((r) => !Number.isNaN(r));
+    if (cpu.length > 0) targets.push(`  raw limit ÷ hookguard CPU per request round by round ${cpu.map((r) => r.toFixed(2)).join(", ")}; median ${median(cpu).toFixed(2)}×`);
   }
   out.push("", ...targets);
   return out.join("\n");
@@ -387,6 +434,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const duration = args.find((a) => a.startsWith("--duration="))?.slice("--duration=".length);
   const servers = args.find((a) => a.startsWith("--variants="))?.slice("--variants=".length).split(",");
   const cpuProfDir = args.find((a) => a.startsWith("--cpu-prof="))?.slice("--cpu-prof=".length);
+  const perfDir = args.find((a) => a.startsWith("--perf="))?.slice("--perf=".length);
+  if (perfDir !== undefined) mkdirSync(perfDir, { recursive: true });
   const rounds = Number(args.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length) ?? 1);
   const frameworks = only ? FRAMEWORKS.filter((f) => only.includes(f)) : FRAMEWORKS;
   const variants = servers ? VARIANTS.filter((v) => servers.includes(v)) : VARIANTS;
@@ -395,9 +444,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     frameworks,
     variants,
     cpuProfDir,
+    perfDir,
     rounds,
     durationS: duration === undefined ? 5 : Number(duration),
-    onResult: (r) => console.error(`  ${r.framework}/${r.variant}: ${fmt(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms, ${r.cpuUsPerRequest?.toFixed(1) ?? "?"} µs CPU/req (GC ${r.gcUsPerRequest?.toFixed(1) ?? "?"}), ${r.failures} failures`),
+    onResult: (r) => console.error(`  ${r.framework}/${r.variant}: ${fmt(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms, ${r.cpuUsPerRequest?.toFixed(1) ?? "?"} µs CPU/req (GC ${r.gcUsPerRequest?.toFixed(1) ?? "?"}, kernel ${r.sysUsPerRequest?.toFixed(1) ?? "?"}), ${r.failures} failures`),
   });
   console.log(formatHttpBench(rows));
 }
