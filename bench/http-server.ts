@@ -101,13 +101,17 @@ async function loadHookguard(): Promise<Hookguard> {
 
 // HOOKGUARD_HTTP_STORE=none: the hookguard server without the idempotency store (no key, so
 // no claim, no completion), to split its cost from verification's and the receiver's.
-function receiver({ index: { createWebhookReceiver, stripe } }: Hookguard) {
+// HOOKGUARD_HTTP_STORE=<n>: a memoryStore of at most n entries instead of the default 100,000
+// (the store is full, and evicts on every claim, after n requests).
+function receiver({ index: { createWebhookReceiver, memoryStore, stripe } }: Hookguard) {
   let seq = 0;
   const scheme = stripe({ secret: STRIPE_SECRET });
+  const setting = process.env.HOOKGUARD_HTTP_STORE;
+  const store = setting !== undefined && Number(setting) > 0 ? { store: memoryStore({ maxEntries: Number(setting) }) } : {};
   const r =
-    process.env.HOOKGUARD_HTTP_STORE === "none"
+    setting === "none"
       ? createWebhookReceiver({ scheme, idempotencyKey: () => undefined, missingId: "process" })
-      : createWebhookReceiver({ scheme, idempotencyKey: (event) => `${event.id}/${seq++}` });
+      : createWebhookReceiver({ scheme, ...store, idempotencyKey: (event) => `${event.id}/${seq++}` });
   r.on(EVENT_TYPE, () => {
     processed++;
   });
