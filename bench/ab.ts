@@ -17,6 +17,7 @@ import { pathToFileURL } from "node:url";
 import type * as Index from "../src/index";
 import { GITHUB_SECRET, STRIPE_SECRET, jsonEvent } from "./fixtures";
 import { rawGitHub, rawStripe, type RawHeaders } from "./raw";
+import { uniqueSuffix } from "./unique-suffix.mjs";
 
 type Call = (i: number) => unknown;
 
@@ -52,7 +53,7 @@ for (const dist of dists) {
     subjects.push([dist, (i) => hg.verifyWebhook(requests[i]!, scheme)]);
   } else {
     let seq = 0;
-    const receiver = hg.createWebhookReceiver({ scheme, idempotencyKey: (event) => `${event.id ?? "none"}/${seq++}` });
+    const receiver = hg.createWebhookReceiver({ scheme, idempotencyKey: (event) => `${event.id ?? "none"}/${uniqueSuffix(seq++)}` });
     receiver.on("invoice.paid", () => {});
     subjects.push([dist, (i) => receiver.receive({ ...requests[i]!, method: "POST", url: "/webhooks" })]);
   }

@@ -44,6 +44,7 @@ import type * as NodeAdapter from "../src/adapters/node";
 import type * as Index from "../src/index";
 import { STRIPE_SECRET, jsonEvent } from "./fixtures";
 import { rawStripe } from "./raw";
+import { uniqueSuffix } from "./unique-suffix.mjs";
 
 export const FRAMEWORKS = ["node", "express", "fastify", "hono"] as const;
 export const VARIANTS = ["bare", "limit", "stripe-sdk", "hookguard"] as const;
@@ -111,7 +112,7 @@ function receiver({ index: { createWebhookReceiver, memoryStore, stripe } }: Hoo
   const r =
     setting === "none"
       ? createWebhookReceiver({ scheme, idempotencyKey: () => undefined, missingId: "process" })
-      : createWebhookReceiver({ scheme, ...store, idempotencyKey: (event) => `${event.id}/${seq++}` });
+      : createWebhookReceiver({ scheme, ...store, idempotencyKey: (event) => `${event.id}/${uniqueSuffix(seq++)}` });
   r.on(EVENT_TYPE, () => {
     processed++;
   });

@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import type * as Index from "../src/index";
 import { GITHUB_SECRET, STANDARD_SECRET, STRIPE_SECRET, jsonEvent, signFixture, type SignedFixture } from "./fixtures";
 import { rawGitHub, rawStandardWebhooks, rawStripe } from "./raw";
+import { uniqueSuffix } from "./unique-suffix.mjs";
 import { github, standardWebhooks, stripe } from "../src/index";
 import type * as FetchAdapter from "../src/adapters/fetch";
 
@@ -64,7 +65,7 @@ if (subject === "raw") {
   let handled = 0;
   const receiver =
     subject === "receiver"
-      ? hg.createWebhookReceiver({ scheme: hg.stripe({ secret }), idempotencyKey: (event) => `${event.id}/${n++}` })
+      ? hg.createWebhookReceiver({ scheme: hg.stripe({ secret }), idempotencyKey: (event) => `${event.id}/${uniqueSuffix(n++)}` })
       : hg.createWebhookReceiver({ scheme: hg.stripe({ secret }), idempotencyKey: () => undefined, missingId: "process" });
   receiver.on("invoice.paid", () => void handled++);
   const tag = Object.getOwnPropertySymbols(receiver.receive).find((s) => s.description === "hookguard.receiveNow");
@@ -89,7 +90,7 @@ if (subject === "raw") {
     const hg = (await import(pathToFileURL(`${dist}/index.js`).href)) as typeof Index;
     const fetchAdapter = (await import(pathToFileURL(`${dist}/fetch.js`).href)) as typeof FetchAdapter;
     let n = 0;
-    const receiver = hg.createWebhookReceiver({ scheme: hg.stripe({ secret }), idempotencyKey: (event) => `${event.id}/${n++}` });
+    const receiver = hg.createWebhookReceiver({ scheme: hg.stripe({ secret }), idempotencyKey: (event) => `${event.id}/${uniqueSuffix(n++)}` });
     receiver.on("invoice.paid", () => {});
     respond = fetchAdapter.handleWebhooks(receiver);
   } else {

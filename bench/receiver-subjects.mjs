@@ -2,6 +2,7 @@
 // bench/receiver-wall.mjs by the clock), in plain JavaScript over a built dist/: the same
 // signed Stripe events and the same loops for both.
 import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
+import { uniqueSuffix } from "./unique-suffix.mjs";
 
 export const SECRET = "whsec_bench_secret_0123456789abcdef";
 
@@ -54,13 +55,13 @@ export function rawLoop(pool) {
 /**
  * createWebhookReceiver({ scheme: stripe({ secret }) }) through the value-or-promise entry
  * the adapters call: `(calls) => handled`. With the default memory store and `${id}/${n}`
- * keys (the pool repeats) unless `store` is false: then no key, no claim.
+ * keys (the pool repeats; see unique-suffix.mjs) unless `store` is false: then no key, no claim.
  */
 export function receiverLoop(hg, scheme, pool, { store = true } = {}) {
   let n = 0;
   let handled = 0;
   const receiver = store
-    ? hg.createWebhookReceiver({ scheme, idempotencyKey: (event) => `${event.id}/${n++}` })
+    ? hg.createWebhookReceiver({ scheme, idempotencyKey: (event) => `${event.id}/${uniqueSuffix(n++)}` })
     : hg.createWebhookReceiver({ scheme, idempotencyKey: () => undefined, missingId: "process" });
   receiver.on("invoice.paid", () => void handled++);
   const tag = Object.getOwnPropertySymbols(receiver.receive).find((s) => s.description === "hookguard.receiveNow");
