@@ -197,8 +197,16 @@ async function startServer(framework: Framework, variant: Variant, bundle: strin
   });
   // perf attaches once the server listens (start-up left out) and stops when it exits.
   const perf = perfFile === undefined ? undefined : spawn("perf", ["record", "-q", "-e", "cpu-clock", "-F", "2999", "-p", String(child.pid), "-o", perfFile], { stdio: "ignore" });
-  if (perf !== undefined) await new Promise((resolve) => setTimeout(resolve, 300));
-  const perfDone = perf === undefined ? Promise.resolve() : new Promise<void>((resolve) => perf.once("close", () => resolve()));
+  // A machine without perf fails the run with that, not with an unhandled "error" event.
+  const perfDone =
+    perf === undefined
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          perf.once("error", (error) => reject(new Error(`--perf: could not run perf (${error.message}); install linux-perf`)));
+          perf.once("close", (code) => (code === 0 ? resolve() : reject(new Error(`--perf: perf record exited with ${code}`))));
+        });
+  // perf needs a moment to attach; the warm-up that follows is sampled too.
+  if (perf !== undefined) await Promise.race([perfDone, new Promise((resolve) => setTimeout(resolve, 300))]);
   return { child, port, output: () => out, perfDone };
 }
 
@@ -318,7 +326,7 @@ async function runServer(framework: Framework, variant: Variant, options: HttpBe
     await server.perfDone;
     // Beside the samples, the requests they were taken over: bench/perf-diff.ts divides by it.
     const meta = perfFile("json");
-    if (meta !== undefined) writeFileSync(meta, JSON.stringify({ served: report.served, cpuUsPerRequest: report.cpuUsPerRequest }));
+    if (meta !== undefined) writeFileSync(meta, JSON.stringify({ served: report.served }));
   }
   const { verified, cpuUsPerRequest, gcUsPerRequest, sysUsPerRequest } = report;
   const ok2xx = warm.requests.total - warm.non2xx + r.requests.total - r.non2xx + 1;

@@ -96,21 +96,16 @@ console.log(table(a.byDso, b.byDso, Infinity).join("\n"));
 // Functions only one side runs are its own code's cost, whatever the machine's speed did
 // between the runs; the shared ones (the HTTP parser, JSON.parse, SHA-256, the kernel) move
 // with that speed too, and their difference mixes both.
-const split = (own: Side, other: Side) => [...own.bySymbol].filter(([k]) => !other.bySymbol.has(k)).reduce((n, [, us]) => n + us, 0);
-const shared = (s: Side, other: Side) => [...s.bySymbol].filter(([k]) => other.bySymbol.has(k)).reduce((n, [, us]) => n + us, 0);
+/** µs per request of the side's functions that the other side runs too (`shared`), or does not. */
+const sumOf = (side: Side, other: Side, shared: boolean) => [...side.bySymbol].filter(([k]) => other.bySymbol.has(k) === shared).reduce((n, [, us]) => n + us, 0);
+const ownA = "functions only A runs";
+const ownB = "functions only B runs";
+const both = "functions both run";
 console.log(`\n    B−A       A       B  µs per request, by whether both sides run the function`);
 console.log(
   table(
-    new Map([
-      ["functions only A runs", split(a, b)],
-      ["functions only B runs", 0],
-      ["functions both run", shared(a, b)],
-    ]),
-    new Map([
-      ["functions only A runs", 0],
-      ["functions only B runs", split(b, a)],
-      ["functions both run", shared(b, a)],
-    ]),
+    new Map([[ownA, sumOf(a, b, false)], [both, sumOf(a, b, true)]]),
+    new Map([[ownB, sumOf(b, a, false)], [both, sumOf(b, a, true)]]),
     Infinity,
   ).join("\n"),
 );

@@ -9,11 +9,10 @@
 //
 //   node --single-threaded --random-seed=7 bench/receiver-loop.mjs <dist> <calls> <raw|receiver>
 //
-// raw: the raw limit of bench/raw.ts's rawStripe, written out here in plain JavaScript (same
-// steps: split the header, check the window, one HMAC with a KeyObject, timingSafeEqual,
-// JSON.parse). receiver: createWebhookReceiver({ scheme: stripe({ secret }) }) with the
-// default memory store and `${id}/${n}` keys (the pool repeats), through the value-or-promise
-// entry the adapters call.
+// raw / receiver: the subjects of bench/receiver-subjects.mjs (the raw limit written out in
+// plain JavaScript; the receiver with the default memory store and a new key per event),
+// also timed by the clock in bench/receiver-wall.mjs. Counts before session 9 are not
+// comparable: the subjects' keys then ended in `${n}` (see bench/unique-suffix.mjs).
 import { pathToFileURL } from "node:url";
 import { SECRET, rawLoop, receiverLoop, signedPool } from "./receiver-subjects.mjs";
 
