@@ -12,7 +12,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { WebhookResponse } from "../response";
 import type { VerifiedWebhook, WebhookScheme } from "../types";
-import { EMPTY, bytesAlreadyRead, describeBody, readStream, withinLimit, type BodyHolder } from "./internal/node-body";
+import { EMPTY, bytesAlreadyRead, describeBody, readStreamTo, withinLimit, type BodyHolder } from "./internal/node-body";
 import {
   assertHandler,
   assertReceiver,
@@ -25,6 +25,7 @@ import {
   type VerifyWebhookOptions,
 } from "./internal/options";
 import { receivePipeline, verifyPipeline, type Exchange, type RawBody } from "./internal/pipeline";
+import { isThenable } from "../internal/thenable";
 
 export type { AdapterLogger, AdapterOptions, HandleWebhooksOptions, ReceiverLike, VerifyWebhookOptions } from "./internal/options";
 
@@ -57,22 +58,30 @@ const refused = new WeakMap<FastifyRequest, RawBody>();
  * Scopes the raw-body parser to this plugin's context. Fastify encapsulates `register`ed
  * plugins, so the parsers of the parent (JSON, …) stay as they are everywhere else.
  */
-function route(fastify: FastifyInstance, opts: WebhookRouteOptions, fn: string, maxBodyBytes: number, handle: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): void {
+function route(
+  fastify: FastifyInstance,
+  opts: WebhookRouteOptions,
+  fn: string,
+  maxBodyBytes: number,
+  handle: (request: FastifyRequest, reply: FastifyReply) => unknown,
+): void {
   const path = opts?.path;
   if (typeof path !== "string" || path === "") {
     throw new TypeError(`${ADAPTER}: app.register(${fn}(…), { path }) needs the route's path, e.g. { path: "/webhooks/stripe" }`);
   }
   fastify.removeAllContentTypeParsers();
+  // The body is handed to Fastify from the stream's own "end": no promise in between.
   fastify.addContentTypeParser("*", (request, payload, done) => {
-    const finish = (result: RawBody): void => {
+    readStreamTo(payload, request.headers, maxBodyBytes, alreadyRead, (result) => {
       if (!result.ok) refused.set(request, result);
       done(null, result.ok ? result.body : undefined);
-    };
-    const result = readStream(payload, request.headers, maxBodyBytes, () => "the body stream was already read, by a preParsing hook or another parser");
-    if (result instanceof Promise) void result.then(finish);
-    else finish(result);
+    });
   });
   fastify.post(path, handle);
+}
+
+function alreadyRead(): string {
+  return "the body stream was already read, by a preParsing hook or another parser";
 }
 
 function rawBodyOf(request: FastifyRequest, maxBodyBytes: number): RawBody {
@@ -94,14 +103,14 @@ function exchange(request: FastifyRequest, settings: Settings<FastifyRequest>): 
   return { body: rawBodyOf(request, settings.maxBodyBytes), headers: request.headers, method: request.method, url: settings.url(request) };
 }
 
-function send(reply: FastifyReply, response: WebhookResponse | undefined): FastifyReply {
+function send(reply: FastifyReply, response: WebhookResponse | undefined): void {
   if (response === undefined) {
     // The client went away mid-body: nobody to answer.
     reply.hijack();
     reply.raw.destroy();
-    return reply;
+    return;
   }
-  return reply.code(response.status).headers(response.headers).send(response.body);
+  reply.code(response.status).headers(response.headers).send(response.body);
 }
 
 /**
@@ -139,9 +148,11 @@ export function verifyWebhook<TPayload>(
   const run = verifyPipeline(scheme, settings);
   return async function hookguardVerifyWebhook(fastify, opts) {
     route(fastify, opts, "verifyWebhook", settings.maxBodyBytes, async (request, reply) => {
-      const { webhook, response } = await run(exchange(request, settings));
-      if (webhook === undefined) return send(reply, response);
-      return handler(webhook, request, reply);
+      const verifying = run(exchange(request, settings));
+      const { webhook, response } = isThenable(verifying) ? await verifying : verifying;
+      if (webhook !== undefined) return handler(webhook, request, reply);
+      send(reply, response);
+      return reply;
     });
   };
 }
@@ -169,6 +180,13 @@ export function handleWebhooks(receiver: ReceiverLike, options?: HandleWebhooksO
   const settings = resolveSettings(ADAPTER, "handleWebhooks", options, urlParts, receiver.scheme);
   const run = receivePipeline(receiver, settings);
   return async function hookguardHandleWebhooks(fastify, opts) {
-    route(fastify, opts, "handleWebhooks", settings.maxBodyBytes, async (request, reply) => send(reply, await run(exchange(request, settings))));
+    // A plain function that has sent the reply and returns undefined when the answer is a
+    // value (the usual case: the parser read the body, node:crypto and memoryStore answer at
+    // once): Fastify then has no promise to wrap and no thenable reply to resolve.
+    route(fastify, opts, "handleWebhooks", settings.maxBodyBytes, (request, reply) => {
+      const answer = run(exchange(request, settings));
+      if (!isThenable(answer)) return send(reply, answer);
+      return answer.then((response) => send(reply, response));
+    });
   };
 }

@@ -61,14 +61,10 @@ function whole(chunks: readonly Buffer[], size: number): Buffer {
 }
 
 /**
- * Reads a body stream whole, refusing more than `maxBodyBytes`: a declared `Content-Length`
- * over the limit is refused before a byte is read, and a streamed body is counted as it
- * flows and dropped (listeners removed, stream paused) the moment it passes the limit.
- *
- * @param parsed - what sits where a parser would have put the body, to describe a stream
- *   that was already consumed.
+ * What can be said of a body stream before reading it: consumed already, empty, gone, or
+ * declared over the limit. `undefined` when it must be read.
  */
-export function readStream(stream: Readable, headers: IncomingHttpHeaders, maxBodyBytes: number, parsed: () => string): RawBody | Promise<RawBody> {
+function bodyAtOnce(stream: Readable, headers: IncomingHttpHeaders, maxBodyBytes: number, parsed: () => string): RawBody | undefined {
   // A parser that ran before us drained the stream: waiting for "end" would hang forever.
   if (stream.readableDidRead) return { ok: false, reason: "not_raw", detail: parsed() };
   if (stream.readableEnded) return EMPTY;
@@ -78,44 +74,70 @@ export function readStream(stream: Readable, headers: IncomingHttpHeaders, maxBo
     if (length > maxBodyBytes) return TOO_LARGE;
     if (length === 0 && headers["transfer-encoding"] === undefined) return EMPTY;
   }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    function onData(chunk: Buffer | string): void {
-      const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      size += buffer.length;
-      if (size > maxBodyBytes) {
-        chunks.length = 0;
-        // Nothing more is read: the paused socket pushes back on the sender, and the 413's
-        // `connection: close` ends it. An error on the abandoned stream must not crash us.
-        stream.removeListener("data", onData);
-        stream.pause();
-        stream.on("error", noop);
-        done = true;
-        resolve(TOO_LARGE);
-        return;
-      }
-      chunks.push(buffer);
-    }
-    function onEnd(): void {
-      if (done) return;
-      done = true;
-      resolve({ ok: true, body: whole(chunks, size) });
-    }
-    // "error" or "close" before "end": the client went away mid-body. (After "end" they
-    // change nothing: the listeners stay, as removing them costs more than they do.)
-    function onAbort(): void {
-      if (done) return;
-      done = true;
+  return undefined;
+}
+
+/** Collects the stream's chunks and calls `done` once: with the body, TOO_LARGE or ABORTED. */
+function collect(stream: Readable, maxBodyBytes: number, done: (body: RawBody) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  function onData(chunk: Buffer | string): void {
+    const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    size += buffer.length;
+    if (size > maxBodyBytes) {
       chunks.length = 0;
-      resolve(ABORTED);
+      // Nothing more is read: the paused socket pushes back on the sender, and the 413's
+      // `connection: close` ends it. An error on the abandoned stream must not crash us.
+      stream.removeListener("data", onData);
+      stream.pause();
+      stream.on("error", noop);
+      settled = true;
+      done(TOO_LARGE);
+      return;
     }
-    stream.on("data", onData);
-    stream.on("end", onEnd);
-    stream.on("error", onAbort);
-    stream.on("close", onAbort);
-  });
+    chunks.push(buffer);
+  }
+  function onEnd(): void {
+    if (settled) return;
+    settled = true;
+    done({ ok: true, body: whole(chunks, size) });
+  }
+  // "error" or "close" before "end": the client went away mid-body. (After "end" they
+  // change nothing: the listeners stay, as removing them costs more than they do.)
+  function onAbort(): void {
+    if (settled) return;
+    settled = true;
+    chunks.length = 0;
+    done(ABORTED);
+  }
+  stream.on("data", onData);
+  stream.on("end", onEnd);
+  stream.on("error", onAbort);
+  stream.on("close", onAbort);
+}
+
+/**
+ * Reads a body stream whole, refusing more than `maxBodyBytes`: a declared `Content-Length`
+ * over the limit is refused before a byte is read, and a streamed body is counted as it
+ * flows and dropped (listeners removed, stream paused) the moment it passes the limit.
+ *
+ * @param parsed - what sits where a parser would have put the body, to describe a stream
+ *   that was already consumed.
+ */
+export function readStream(stream: Readable, headers: IncomingHttpHeaders, maxBodyBytes: number, parsed: () => string): RawBody | Promise<RawBody> {
+  return bodyAtOnce(stream, headers, maxBodyBytes, parsed) ?? new Promise((resolve) => collect(stream, maxBodyBytes, resolve));
+}
+
+/**
+ * {@link readStream} for a framework that takes a callback (Fastify's content-type
+ * parsers): `done` is called once, with no promise in between — at once when the body is
+ * known before reading, else from the stream's own events.
+ */
+export function readStreamTo(stream: Readable, headers: IncomingHttpHeaders, maxBodyBytes: number, parsed: () => string, done: (body: RawBody) => void): void {
+  const known = bodyAtOnce(stream, headers, maxBodyBytes, parsed);
+  if (known !== undefined) done(known);
+  else collect(stream, maxBodyBytes, done);
 }
 
 /** A Node request whose body is read by {@link readNodeBody}. */
