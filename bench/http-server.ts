@@ -169,7 +169,7 @@ function count(server: Server): void {
 }
 
 /** The server of one framework × variant, not yet listening. */
-async function createBenchServer(framework: Framework, variant: Variant): Promise<Server> {
+export async function createBenchServer(framework: Framework, variant: Variant): Promise<Server> {
   const hg = variant === "hookguard" ? await loadHookguard() : undefined;
   switch (framework) {
     case "node":
@@ -275,6 +275,11 @@ function memoryRequest(i: number): Buffer {
  */
 async function driveInMemory(server: Server, requests: number): Promise<void> {
   count(server);
+  await exchangeInMemory(server, requests);
+}
+
+/** {@link driveInMemory}'s requests and answers, without counting CPU and GC (bench/http-wall.ts times them). */
+export async function exchangeInMemory(server: Server, requests: number): Promise<void> {
   let sent = 0;
   let answered = 0;
   await Promise.all(
