@@ -24,7 +24,8 @@ import {
   type UrlParts,
   type VerifyWebhookOptions,
 } from "./internal/options";
-import { receivePipeline, settle, verifyPipeline, type Exchange } from "./internal/pipeline";
+import { receiveNodeRequests } from "./internal/node-listener";
+import { verifyPipeline, type Exchange } from "./internal/pipeline";
 
 export type { AdapterLogger, AdapterOptions, HandleWebhooksOptions, ReceiverLike, VerifyWebhookOptions } from "./internal/options";
 
@@ -171,11 +172,5 @@ export function handleWebhooks<TRequest extends ExpressRequestLike = ExpressRequ
 ): ExpressMiddleware<TRequest, TResponse> {
   assertReceiver(receiver, `${ADAPTER}: handleWebhooks()`);
   const settings = resolveSettings<TRequest>(ADAPTER, "handleWebhooks", options, urlParts, receiver.scheme);
-  const run = receivePipeline(receiver, settings);
-  return (req, res, next) =>
-    settle(
-      () => run(exchange(req, settings)),
-      (response) => writeNodeResponse(res, response),
-      (error) => next(error),
-    );
+  return receiveNodeRequests<TRequest, TResponse, NextLike>(receiver, settings, (_res, error, next) => next(error));
 }

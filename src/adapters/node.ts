@@ -26,7 +26,8 @@ import {
   type UrlParts,
   type VerifyWebhookOptions,
 } from "./internal/options";
-import { receivePipeline, settle, verifyPipeline, type Exchange } from "./internal/pipeline";
+import { receiveNodeRequests } from "./internal/node-listener";
+import { verifyPipeline, type Exchange } from "./internal/pipeline";
 
 export type { AdapterLogger, AdapterOptions, HandleWebhooksOptions, ReceiverLike, VerifyWebhookOptions } from "./internal/options";
 
@@ -131,11 +132,6 @@ export function handleWebhooks<TRequest extends IncomingMessage = IncomingMessag
 ): NodeListener<TRequest, TResponse> {
   assertReceiver(receiver, `${ADAPTER}: handleWebhooks()`);
   const settings = resolveSettings<TRequest>(ADAPTER, "handleWebhooks", options, urlParts, receiver.scheme);
-  const run = receivePipeline(receiver, settings);
-  return (req, res) =>
-    settle(
-      () => run(exchange(req, settings)),
-      (response) => writeNodeResponse(res, response),
-      (error) => fail(res, settings.logger, error),
-    );
+  const listen = receiveNodeRequests<TRequest, TResponse, undefined>(receiver, settings, (res, error) => fail(res, settings.logger, error));
+  return (req, res) => listen(req, res, undefined);
 }

@@ -78,7 +78,7 @@ function bodyAtOnce(stream: Readable, headers: IncomingHttpHeaders, maxBodyBytes
 }
 
 /** Collects the stream's chunks and calls `done` once: with the body, TOO_LARGE or ABORTED. */
-function collect(stream: Readable, maxBodyBytes: number, done: (body: RawBody) => void): void {
+export function collectBody(stream: Readable, maxBodyBytes: number, done: (body: RawBody) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let settled = false;
@@ -126,7 +126,7 @@ function collect(stream: Readable, maxBodyBytes: number, done: (body: RawBody) =
  *   that was already consumed.
  */
 export function readStream(stream: Readable, headers: IncomingHttpHeaders, maxBodyBytes: number, parsed: () => string): RawBody | Promise<RawBody> {
-  return bodyAtOnce(stream, headers, maxBodyBytes, parsed) ?? new Promise((resolve) => collect(stream, maxBodyBytes, resolve));
+  return bodyAtOnce(stream, headers, maxBodyBytes, parsed) ?? new Promise((resolve) => collectBody(stream, maxBodyBytes, resolve));
 }
 
 /**
@@ -137,7 +137,7 @@ export function readStream(stream: Readable, headers: IncomingHttpHeaders, maxBo
 export function readStreamTo(stream: Readable, headers: IncomingHttpHeaders, maxBodyBytes: number, parsed: () => string, done: (body: RawBody) => void): void {
   const known = bodyAtOnce(stream, headers, maxBodyBytes, parsed);
   if (known !== undefined) done(known);
-  else collect(stream, maxBodyBytes, done);
+  else collectBody(stream, maxBodyBytes, done);
 }
 
 /** A Node request whose body is read by {@link readNodeBody}. */
@@ -150,5 +150,14 @@ export interface NodeRequestLike extends Readable, BodyHolder {
  * else the stream, else `body_not_raw` when a parser consumed it.
  */
 export function readNodeBody(req: NodeRequestLike, maxBodyBytes: number): RawBody | Promise<RawBody> {
-  return bytesAlreadyRead(req, maxBodyBytes) ?? readStream(req, req.headers, maxBodyBytes, () => describeBody("req.body", req.body));
+  return readNodeBodyNow(req, maxBodyBytes) ?? new Promise((resolve) => collectBody(req, maxBodyBytes, resolve));
+}
+
+/**
+ * What {@link readNodeBody} can answer without reading the stream (bytes a middleware
+ * kept, a consumed, empty, aborted or declared-too-large body); `undefined` when the
+ * stream must be read, by {@link collectBody}.
+ */
+export function readNodeBodyNow(req: NodeRequestLike, maxBodyBytes: number): RawBody | undefined {
+  return bytesAlreadyRead(req, maxBodyBytes) ?? bodyAtOnce(req, req.headers, maxBodyBytes, () => describeBody("req.body", req.body));
 }

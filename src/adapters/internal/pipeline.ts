@@ -114,48 +114,28 @@ export function verifyPipeline<TPayload>(scheme: WebhookScheme<TPayload>, settin
   };
 }
 
-const SETTLED: Promise<void> = Promise.resolve();
-
-/**
- * Hands the pipeline's answer to `write` — at once when it is a value, else once it
- * settles — and whatever throws or rejects on the way to `failed`. The listener an adapter
- * returns is then a plain function: no async function's promise and `await` turn per request.
- * Resolves when the answer was written (or the failure handled).
- */
-export function settle<T>(start: () => T | Promise<T>, write: (value: T) => void, failed: (error: unknown) => void): Promise<void> {
-  let out: T | Promise<T>;
-  try {
-    out = start();
-    if (!isThenable(out)) {
-      write(out);
-      return SETTLED;
-    }
-  } catch (error) {
-    failed(error);
-    return SETTLED;
-  }
-  return out.then((value) => {
-    try {
-      write(value);
-    } catch (error) {
-      failed(error);
-    }
-  }, failed);
-}
-
 /** A receiver's answer: a value when it is ready at once, `undefined` when the client is gone. */
 export type Answer = WebhookResponse | undefined | Promise<WebhookResponse | undefined>;
 
 /**
  * The receiver's answer to a request whose body was read: what `handleWebhooks` runs once
  * the bytes are in. For an adapter that reads the body itself and continues in the same
- * `then` (the Web adapter); the others take {@link receivePipeline}.
+ * `then` (the Web adapter); the others take {@link receivePipeline} or {@link receiveRequest}.
  */
 export function receiveAnswer(receiver: ReceiverLike, settings: PipelineSettings): (head: RequestHead, body: RawBody) => Answer {
+  const receive = receiveRequest(receiver, settings);
+  return (head, body) => receive(body, head.headers, head.method, head.url);
+}
+
+/** {@link receiveAnswer} with the request's parts as arguments: no head object per request. */
+export function receiveRequest(
+  receiver: ReceiverLike,
+  settings: PipelineSettings,
+): (body: RawBody, headers: WebhookHeaders, method: string | undefined, url: string | undefined) => Answer {
   const bodyFailure = bodyFailures(settings);
-  return (head, body) => {
+  return (body, headers, method, url) => {
     if (!body.ok) return bodyFailure(body);
-    const request = { body: body.body, headers: head.headers, url: head.url, method: head.method };
+    const request = { body: body.body, headers, url, method };
     // hookguard's receiver answers with a value when it has one at once: taken as it is, it
     // saves the promise `receive` wraps it in and the turns spent resolving one promise
     // with another (read per request: a `receive` replaced later is still honoured).
