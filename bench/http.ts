@@ -18,6 +18,7 @@
 //   npx tsx bench/http.ts                      the full run (about 2 minutes)
 //   npx tsx bench/http.ts --only=node,hono     some frameworks
 //   npx tsx bench/http.ts --duration=2         shorter runs (a smoke run)
+//   npx tsx bench/http.ts --warmup=4          a longer warm-up: the servers' JIT done before the measured run
 //   npx tsx bench/http.ts --rounds=3           three interleaved rounds, medians reported
 //   npx tsx bench/http.ts --variants=limit,hookguard --cpu-prof=/tmp/prof
 //                                              some servers, each writing a V8 CPU profile
@@ -440,6 +441,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const args = process.argv.slice(2);
   const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
   const duration = args.find((a) => a.startsWith("--duration="))?.slice("--duration=".length);
+  const warmup = Number(args.find((a) => a.startsWith("--warmup="))?.slice("--warmup=".length) ?? 1);
   const servers = args.find((a) => a.startsWith("--variants="))?.slice("--variants=".length).split(",");
   const cpuProfDir = args.find((a) => a.startsWith("--cpu-prof="))?.slice("--cpu-prof=".length);
   const perfDir = args.find((a) => a.startsWith("--perf="))?.slice("--perf=".length);
@@ -447,7 +449,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const rounds = Number(args.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length) ?? 1);
   const frameworks = only ? FRAMEWORKS.filter((f) => only.includes(f)) : FRAMEWORKS;
   const variants = servers ? VARIANTS.filter((v) => servers.includes(v)) : VARIANTS;
-  console.log(`HTTP bench: ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, loopback, 10 connections, ${duration ?? 5} s per server after 1 s warm-up, ${rounds} round(s) (medians), 1 KiB bodies\n`);
+  console.log(`HTTP bench: ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, loopback, 10 connections, ${duration ?? 5} s per server after ${warmup} s warm-up, ${rounds} round(s) (medians), 1 KiB bodies\n`);
   const rows = await benchHttp({
     frameworks,
     variants,
@@ -455,6 +457,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     perfDir,
     rounds,
     durationS: duration === undefined ? 5 : Number(duration),
+    warmupS: warmup,
     onResult: (r) => console.error(`  ${r.framework}/${r.variant}: ${fmt(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms, ${r.cpuUsPerRequest?.toFixed(1) ?? "?"} µs CPU/req (GC ${r.gcUsPerRequest?.toFixed(1) ?? "?"}, kernel ${r.sysUsPerRequest?.toFixed(1) ?? "?"}), ${r.failures} failures`),
   });
   console.log(formatHttpBench(rows));
