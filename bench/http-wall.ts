@@ -6,11 +6,12 @@
 // time per request, and of its ratio to the limit's block in the same round: whatever the
 // machine does in those seconds lands on both sides of a ratio alike.
 //
-//   npx tsx bench/http-wall.ts [--only=node,fastify] [--rounds=20] [--block=4000] [--bundle=DIR]...
+//   npx tsx bench/http-wall.ts [--only=node,fastify] [--rounds=20] [--block=4000] [--bundle=DIR]... [--no-store]
 //
 // --bundle=DIR (repeatable): hookguard bundles to compare (bench/http.ts's bundleHookguard
 // layout: index.mjs, node.mjs, … in DIR), e.g. one built from main and one from a change;
-// without it, one bundle built from src/ now. The HTTP parser, the framework and the
+// without it, one bundle built from src/ now. --no-store: each bundle's server also without
+// its idempotency store (HOOKGUARD_HTTP_STORE=none), to split the store's share. The HTTP parser, the framework and the
 // handler run as they do over loopback; the kernel's share (sockets, syscalls; ~20 µs of a
 // 60 µs request there) does not, so the ratios here are of the part the code owns.
 // Session 10: loopback's single rounds swung 0.56×–1.52× on unchanged code; here a
@@ -24,9 +25,10 @@ const option = (name: string, fallback: string) => args.find((a) => a.startsWith
 const only = option("only", FRAMEWORKS.join(",")).split(",");
 const rounds = Number(option("rounds", "20"));
 const block = Number(option("block", "4000"));
+const withoutStore = args.includes("--no-store");
 const bundles = args.filter((a) => a.startsWith("--bundle=")).map((a) => a.slice("--bundle=".length));
 if (!only.every((f) => (FRAMEWORKS as readonly string[]).includes(f)) || !(rounds > 0) || !(block > 0)) {
-  console.error(`usage: npx tsx bench/http-wall.ts [--only=${FRAMEWORKS.join(",")}] [--rounds=N] [--block=N] [--bundle=DIR]...`);
+  console.error(`usage: npx tsx bench/http-wall.ts [--only=${FRAMEWORKS.join(",")}] [--rounds=N] [--block=N] [--bundle=DIR]... [--no-store]`);
   process.exit(2);
 }
 if (bundles.length === 0) bundles.push(await bundleHookguard());
@@ -37,7 +39,13 @@ async function subjects(framework: Framework): Promise<[string, Server][]> {
   const out: [string, Server][] = [["raw limit", await createBenchServer(framework, "limit")]];
   for (const [i, dir] of bundles.entries()) {
     process.env.HOOKGUARD_HTTP_BUNDLE = dir;
-    out.push([bundles.length === 1 ? "hookguard" : `hookguard ${String.fromCharCode(65 + i)}`, await createBenchServer(framework, "hookguard")]);
+    const name = bundles.length === 1 ? "hookguard" : `hookguard ${String.fromCharCode(65 + i)}`;
+    out.push([name, await createBenchServer(framework, "hookguard")]);
+    if (withoutStore) {
+      process.env.HOOKGUARD_HTTP_STORE = "none";
+      out.push([`${name} no store`, await createBenchServer(framework, "hookguard")]);
+      delete process.env.HOOKGUARD_HTTP_STORE;
+    }
   }
   return out;
 }
@@ -64,7 +72,7 @@ for (const framework of only as Framework[]) {
   for (const [name] of servers) {
     const r = ratios.get(name)!;
     const spread = name === "raw limit" ? "" : `  (rounds ${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
-    console.log(`${framework.padEnd(8)} ${name.padEnd(12)} ${median(times.get(name)!).toFixed(2).padStart(7)} µs/request  ${median(r).toFixed(3)}× the limit's req/s${spread}`);
+    console.log(`${framework.padEnd(8)} ${name.padEnd(22)} ${median(times.get(name)!).toFixed(2).padStart(7)} µs/request  ${median(r).toFixed(3)}× the limit's req/s${spread}`);
   }
 }
 process.exit(0);
