@@ -118,21 +118,15 @@ export function collectBody(stream: Readable, maxBodyBytes: number, done: (body:
 }
 
 /**
- * Reads a body stream whole, refusing more than `maxBodyBytes`: a declared `Content-Length`
- * over the limit is refused before a byte is read, and a streamed body is counted as it
- * flows and dropped (listeners removed, stream paused) the moment it passes the limit.
+ * Reads a body stream whole, refusing more than `maxBodyBytes`, for a framework that takes a
+ * callback (Fastify's content-type parsers): a declared `Content-Length` over the limit is
+ * refused before a byte is read, and a streamed body is counted as it flows and dropped
+ * (listeners removed, stream paused) the moment it passes the limit. `done` is called once,
+ * with no promise in between: at once when the body is known before reading, else from the
+ * stream's own events.
  *
  * @param parsed - what sits where a parser would have put the body, to describe a stream
  *   that was already consumed.
- */
-export function readStream(stream: Readable, headers: IncomingHttpHeaders, maxBodyBytes: number, parsed: () => string): RawBody | Promise<RawBody> {
-  return bodyAtOnce(stream, headers, maxBodyBytes, parsed) ?? new Promise((resolve) => collectBody(stream, maxBodyBytes, resolve));
-}
-
-/**
- * {@link readStream} for a framework that takes a callback (Fastify's content-type
- * parsers): `done` is called once, with no promise in between — at once when the body is
- * known before reading, else from the stream's own events.
  */
 export function readStreamTo(stream: Readable, headers: IncomingHttpHeaders, maxBodyBytes: number, parsed: () => string, done: (body: RawBody) => void): void {
   const known = bodyAtOnce(stream, headers, maxBodyBytes, parsed);
