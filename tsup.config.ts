@@ -24,6 +24,9 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   outDir: "dist",
+  // The node and express adapters import node:async_hooks: kept as "node:async_hooks", the
+  // specifier every runtime with Node's built-ins accepts (Deno refuses a bare "async_hooks").
+  removeNodeProtocol: false,
   // Framework and client packages are the user's: never bundled.
-  external: ["express", "fastify", "ioredis", "redis", "pg", "bullmq", "node:crypto", "node:http", "node:stream"],
+  external: ["express", "fastify", "ioredis", "redis", "pg", "bullmq", "node:async_hooks", "node:crypto", "node:http", "node:stream"],
 });

@@ -167,8 +167,9 @@ export async function bundleHookguard(): Promise<string> {
     clean: false,
     silent: true,
     config: false,
-    external: ["express", "fastify", "ioredis", "redis", "pg", "bullmq", "node:crypto", "node:http", "node:stream"],
+    external: ["express", "fastify", "ioredis", "redis", "pg", "bullmq", "node:async_hooks", "node:crypto", "node:http", "node:stream"],
     outExtension: () => ({ js: ".mjs" }),
+    removeNodeProtocol: false,
   });
   return outDir;
 }

@@ -2,6 +2,12 @@
 // the request's own events, the receiver asked, its answer written, each step continuing
 // the last directly. (Reading into a promise, then asking the receiver in its `then` and
 // writing in another cost three promises and two microtask turns per request.)
+//
+// A continuation from a stream event runs in the stream's async context, not the caller's:
+// the caller's (its AsyncLocalStorage stores: request-scoped loggers, tracing spans) is
+// carried across by an AsyncResource made when the listener is called, as Fastify's
+// content-type parsers and raw-body do.
+import { AsyncResource } from "node:async_hooks";
 import type { ServerResponse } from "node:http";
 import { isThenable } from "../../internal/thenable";
 import { collectBody, readNodeBodyNow, type NodeRequestLike } from "./node-body";
@@ -58,16 +64,18 @@ export function receiveNodeRequests<TRequest extends NodeRequestLike & { readonl
       return SETTLED;
     }
     if (known !== undefined) return respond(req, res, next, known) ?? SETTLED;
+    const caller = new AsyncResource("hookguard.body");
     return new Promise((resolve, reject) => {
-      collectBody(req, maxBodyBytes, (body) => {
-        // Called from a stream event: what `failed` itself throws becomes this promise's
-        // rejection, as it would from a `then`, never an uncaught exception.
+      // Called from a stream event, in the caller's context: what `failed` itself throws
+      // becomes this promise's rejection, as it would from a `then`, never an uncaught exception.
+      const onBody = (body: RawBody): void => {
         try {
           resolve(respond(req, res, next, body));
         } catch (error) {
           reject(error);
         }
-      });
+      };
+      collectBody(req, maxBodyBytes, (body) => caller.runInAsyncScope(onBody, undefined, body));
     });
   };
 }
