@@ -14,6 +14,9 @@
 //               cycles through a pool of pre-signed events, so `idempotencyKey` makes each
 //               request's key unique (event id + a sequence number): every request is a new
 //               claim in the store, verified, dispatched and marked done, never a "duplicate".
+// HOOKGUARD_HTTP_API=verify: the hookguard variant wraps the limit's answer in
+// `verifyWebhook(stripe({ secret }), handler)` instead (no receiver, no store): the same job
+// as the limit, verify and parse, through the adapter users wrap their route handlers with.
 // hookguard comes from the bundle bench/http.ts builds the way tsup ships the package (its
 // folder in HOOKGUARD_HTTP_BUNDLE), so the server runs the code users run; without that
 // variable, from src/ through tsx (which wraps every closure in a naming helper: slower).
@@ -168,9 +171,39 @@ function count(server: Server): void {
   });
 }
 
+/** hookguard's `verifyWebhook` around the limit's own answer (HOOKGUARD_HTTP_API=verify). */
+async function verifyServer(framework: Framework, hg: Hookguard): Promise<Server> {
+  const scheme = hg.index.stripe({ secret: STRIPE_SECRET });
+  switch (framework) {
+    case "node":
+      return createServer(hg.node.verifyWebhook(scheme, (_event, _req, res) => (processed++, void res.writeHead(200, OK_HEADERS).end(OK_BODY))));
+    case "express": {
+      const app = express();
+      app.post(PATH, hg.express.verifyWebhook(scheme, (_event, _req, res) => (processed++, void res.writeHead(200, OK_HEADERS).end(OK_BODY))));
+      return createServer(app);
+    }
+    case "fastify": {
+      const app = Fastify({ logger: false });
+      await app.register(
+        hg.fastify.verifyWebhook(scheme, async (_event, _request, reply) => (processed++, reply.code(200).headers(JSON_HEADERS).send(OK_BODY))),
+        { path: PATH },
+      );
+      await app.ready();
+      return app.server;
+    }
+    case "hono": {
+      const app = new Hono();
+      const webhook = hg.fetch.verifyWebhook(scheme, () => (processed++, new Response(OK_BODY, { status: 200, headers: JSON_HEADERS })));
+      app.post(PATH, (c) => webhook(c.req.raw));
+      return createAdaptorServer({ fetch: app.fetch }) as Server;
+    }
+  }
+}
+
 /** The server of one framework × variant, not yet listening. */
 export async function createBenchServer(framework: Framework, variant: Variant): Promise<Server> {
   const hg = variant === "hookguard" ? await loadHookguard() : undefined;
+  if (hg && process.env.HOOKGUARD_HTTP_API === "verify") return verifyServer(framework, hg);
   switch (framework) {
     case "node":
       return createServer(hg ? hg.node.handleWebhooks(receiver(hg)) : nodeHandler(variant as Exclude<Variant, "hookguard">));

@@ -6,12 +6,14 @@
 // time per request, and of its ratio to the limit's block in the same round: whatever the
 // machine does in those seconds lands on both sides of a ratio alike.
 //
-//   npx tsx bench/http-wall.ts [--only=node,fastify] [--rounds=20] [--block=4000] [--bundle=DIR]... [--no-store]
+//   npx tsx bench/http-wall.ts [--only=node,fastify] [--rounds=20] [--block=4000] [--bundle=DIR]... [--no-store] [--verify]
 //
 // --bundle=DIR (repeatable): hookguard bundles to compare (bench/http.ts's bundleHookguard
 // layout: index.mjs, node.mjs, … in DIR), e.g. one built from main and one from a change;
 // without it, one bundle built from src/ now. --no-store: each bundle's server also without
-// its idempotency store (HOOKGUARD_HTTP_STORE=none), to split the store's share. The HTTP parser, the framework and the
+// its idempotency store (HOOKGUARD_HTTP_STORE=none), to split the store's share. --verify:
+// each bundle's `verifyWebhook` server too (HOOKGUARD_HTTP_API=verify: the limit's job, verify
+// and parse, through the route-handler wrapper). The HTTP parser, the framework and the
 // handler run as they do over loopback; the kernel's share (sockets, syscalls; ~20 µs of a
 // 60 µs request there) does not, so the ratios here are of the part the code owns.
 // Session 10: loopback's single rounds swung 0.56×–1.52× on unchanged code; here a
@@ -26,9 +28,10 @@ const only = option("only", FRAMEWORKS.join(",")).split(",");
 const rounds = Number(option("rounds", "20"));
 const block = Number(option("block", "4000"));
 const withoutStore = args.includes("--no-store");
+const verify = args.includes("--verify");
 const bundles = args.filter((a) => a.startsWith("--bundle=")).map((a) => a.slice("--bundle=".length));
 if (!only.every((f) => (FRAMEWORKS as readonly string[]).includes(f)) || !(rounds > 0) || !(block > 0)) {
-  console.error(`usage: npx tsx bench/http-wall.ts [--only=${FRAMEWORKS.join(",")}] [--rounds=N] [--block=N] [--bundle=DIR]... [--no-store]`);
+  console.error(`usage: npx tsx bench/http-wall.ts [--only=${FRAMEWORKS.join(",")}] [--rounds=N] [--block=N] [--bundle=DIR]... [--no-store] [--verify]`);
   process.exit(2);
 }
 if (bundles.length === 0) bundles.push(await bundleHookguard());
@@ -45,6 +48,11 @@ async function subjects(framework: Framework): Promise<[string, Server][]> {
       process.env.HOOKGUARD_HTTP_STORE = "none";
       out.push([`${name} no store`, await createBenchServer(framework, "hookguard")]);
       delete process.env.HOOKGUARD_HTTP_STORE;
+    }
+    if (verify) {
+      process.env.HOOKGUARD_HTTP_API = "verify";
+      out.push([`${name} verifyWebhook`, await createBenchServer(framework, "hookguard")]);
+      delete process.env.HOOKGUARD_HTTP_API;
     }
   }
   return out;
