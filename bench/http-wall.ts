@@ -80,7 +80,7 @@ for (const framework of only as Framework[]) {
   for (const [name] of servers) {
     const r = ratios.get(name)!;
     const spread = name === "raw limit" ? "" : `  (rounds ${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
-    console.log(`${framework.padEnd(8)} ${name.padEnd(22)} ${median(times.get(name)!).toFixed(2).padStart(7)} µs/request  ${median(r).toFixed(3)}× the limit's req/s${spread}`);
+    console.log(`${framework.padEnd(8)} ${name.padEnd(24)} ${median(times.get(name)!).toFixed(2).padStart(7)} µs/request  ${median(r).toFixed(3)}× the limit's req/s${spread}`);
   }
 }
 process.exit(0);

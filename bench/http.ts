@@ -18,7 +18,7 @@
 //   npx tsx bench/http.ts                      the full run (about 2 minutes)
 //   npx tsx bench/http.ts --only=node,hono     some frameworks
 //   npx tsx bench/http.ts --duration=2         shorter runs (a smoke run)
-//   npx tsx bench/http.ts --warmup=4          a longer warm-up: the servers' JIT done before the measured run
+//   npx tsx bench/http.ts --warmup=4           a longer warm-up: the servers' JIT done before the measured run
 //   npx tsx bench/http.ts --rounds=3           three interleaved rounds, medians reported
 //   npx tsx bench/http.ts --variants=limit,hookguard --cpu-prof=/tmp/prof
 //                                              some servers, each writing a V8 CPU profile
@@ -41,6 +41,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import autocannonUntyped from "autocannon";
 import Stripe from "stripe";
 import { build } from "tsup";
+import { bundling } from "../tsup.config";
 import { STRIPE_SECRET, jsonEvent } from "./fixtures";
 import { EVENT_TYPE, FRAMEWORKS, PATH, VARIANTS, type Framework, type Variant } from "./http-server";
 
@@ -148,28 +149,24 @@ interface Server {
 }
 
 /**
- * Bundles hookguard's entry points the way tsup.config.ts ships them (ES2022, neutral, split,
- * no keepNames) into a temporary folder, as .mjs so tsx leaves them alone on import.
+ * Bundles hookguard's entry points with tsup.config.ts's own `bundling` settings (ES2022,
+ * neutral, split, no keepNames) into a temporary folder, as .mjs so tsx leaves them alone on import.
  */
 export async function bundleHookguard(): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), "hookguard-http-bench-"));
   const src = (path: string) => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
   await build({
     entry: { index: src("index.ts"), node: src("adapters/node.ts"), express: src("adapters/express.ts"), fastify: src("adapters/fastify.ts"), fetch: src("adapters/fetch.ts") },
+    ...bundling,
+    external: [...bundling.external],
     format: ["esm"],
     outDir,
-    target: "es2022",
-    platform: "neutral",
-    splitting: true,
-    treeshake: true,
     dts: false,
     sourcemap: false,
     clean: false,
     silent: true,
     config: false,
-    external: ["express", "fastify", "ioredis", "redis", "pg", "bullmq", "node:async_hooks", "node:crypto", "node:http", "node:stream"],
     outExtension: () => ({ js: ".mjs" }),
-    removeNodeProtocol: false,
   });
   return outDir;
 }
