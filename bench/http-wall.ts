@@ -6,8 +6,11 @@
 // time per request, and of its ratio to the limit's block in the same round: whatever the
 // machine does in those seconds lands on both sides of a ratio alike.
 //
-//   npx tsx bench/http-wall.ts [--only=node,fastify] [--rounds=20] [--block=4000] [--bundle=DIR]... [--no-store] [--verify]
+//   npx tsx bench/http-wall.ts [--only=node,fastify] [--rounds=20] [--block=4000] [--bundle=DIR]... [--no-store] [--store=N]... [--verify]
 //
+// --store=N (repeatable): each bundle's server also with a memoryStore of at most N entries
+// (HOOKGUARD_HTTP_STORE=N; the default server's holds 100,000), to tell the store's cache
+// misses, which grow with its size, from its instructions, which do not.
 // --bundle=DIR (repeatable): hookguard bundles to compare (bench/http.ts's bundleHookguard
 // layout: index.mjs, node.mjs, … in DIR), e.g. one built from main and one from a change;
 // without it, one bundle built from src/ now. --no-store: each bundle's server also without
@@ -29,9 +32,10 @@ const rounds = Number(option("rounds", "20"));
 const block = Number(option("block", "4000"));
 const withoutStore = args.includes("--no-store");
 const verify = args.includes("--verify");
+const storeSizes = args.filter((a) => a.startsWith("--store=")).map((a) => Number(a.slice("--store=".length)));
 const bundles = args.filter((a) => a.startsWith("--bundle=")).map((a) => a.slice("--bundle=".length));
-if (!only.every((f) => (FRAMEWORKS as readonly string[]).includes(f)) || !(rounds > 0) || !(block > 0)) {
-  console.error(`usage: npx tsx bench/http-wall.ts [--only=${FRAMEWORKS.join(",")}] [--rounds=N] [--block=N] [--bundle=DIR]... [--no-store] [--verify]`);
+if (!only.every((f) => (FRAMEWORKS as readonly string[]).includes(f)) || !(rounds > 0) || !(block > 0) || !storeSizes.every((n) => Number.isSafeInteger(n) && n > 0)) {
+  console.error(`usage: npx tsx bench/http-wall.ts [--only=${FRAMEWORKS.join(",")}] [--rounds=N] [--block=N] [--bundle=DIR]... [--no-store] [--store=N]... [--verify]`);
   process.exit(2);
 }
 if (bundles.length === 0) bundles.push(await bundleHookguard());
@@ -47,6 +51,11 @@ async function subjects(framework: Framework): Promise<[string, Server][]> {
     if (withoutStore) {
       process.env.HOOKGUARD_HTTP_STORE = "none";
       out.push([`${name} no store`, await createBenchServer(framework, "hookguard")]);
+      delete process.env.HOOKGUARD_HTTP_STORE;
+    }
+    for (const size of storeSizes) {
+      process.env.HOOKGUARD_HTTP_STORE = String(size);
+      out.push([`${name} store ${size}`, await createBenchServer(framework, "hookguard")]);
       delete process.env.HOOKGUARD_HTTP_STORE;
     }
     if (verify) {
