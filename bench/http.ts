@@ -20,6 +20,8 @@
 //   npx tsx bench/http.ts --duration=2         shorter runs (a smoke run)
 //   npx tsx bench/http.ts --warmup=4           a longer warm-up: the servers' JIT done before the measured run
 //   npx tsx bench/http.ts --rounds=3           three interleaved rounds, medians reported
+//   npx tsx bench/http.ts --pin                the server pinned to CPU 0, the load generator to
+//                                              CPU 1 (taskset): steadier CPU per request
 //   npx tsx bench/http.ts --variants=limit,hookguard --cpu-prof=/tmp/prof
 //                                              some servers, each writing a V8 CPU profile
 //   npx tsx bench/http.ts --only=node --variants=limit,hookguard --perf=/tmp/perf
@@ -32,9 +34,9 @@
 //                                              rounds the report adds hookguard ÷ limit round
 //                                              by round (odd rounds run the servers in reverse)
 import type { Buffer } from "node:buffer";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 // @ts-expect-error -- autocannon ships no types
@@ -74,6 +76,14 @@ export interface HttpBenchOptions {
    * lands on one run; interleaved rounds keep it from deciding a ratio. @default 1
    */
   readonly rounds?: number;
+  /**
+   * Pin the server to CPU 0 and this process (the load generator) to CPU 1 (`taskset`).
+   * Unpinned, the scheduler moves both across the two cores, and a server's CPU per request
+   * moves with where they land; pinned, two runs of one server agreed within 2 % (session
+   * 12), though rounds still move with whatever else the machine runs. Needs two CPUs and
+   * `taskset`. @default false
+   */
+  readonly pin?: boolean;
 }
 
 export interface HttpBenchRow {
@@ -171,11 +181,24 @@ export async function bundleHookguard(): Promise<string> {
   return outDir;
 }
 
-async function startServer(framework: Framework, variant: Variant, bundle: string, cpuProfDir: string | undefined, perfFile: string | undefined): Promise<Server> {
+/** Pins this process, every thread of it, to CPU 1: the load generator's core when `pin` is set. */
+function pinLoadGenerator(): void {
+  if (availableParallelism() < 2) throw new Error("--pin needs two CPUs: the server on CPU 0, the load generator on CPU 1");
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
+  } catch (error) {
+    throw new Error(`--pin: could not run taskset (${(error as Error).message}); install util-linux`, { cause: error });
+  }
+}
+
+async function startServer(framework: Framework, variant: Variant, bundle: string, cpuProfDir: string | undefined, perfFile: string | undefined, pin: boolean): Promise<Server> {
   // One folder per server: tsx's loader thread writes a profile of its own next to the main thread's.
   const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, `${framework}-${variant}`)}`];
   if (perfFile !== undefined) prof.push("--perf-basic-prof");
-  const child = spawn(process.execPath, [...prof, "--import", "tsx", SERVER, framework, variant], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, HOOKGUARD_HTTP_BUNDLE: bundle } });
+  const node = [process.execPath, ...prof, "--import", "tsx", SERVER, framework, variant];
+  // taskset execs node in its own process: the child's pid is the server's, for perf and for stopping it.
+  const [command, ...args] = pin ? ["taskset", "-c", "0", ...node] : node;
+  const child = spawn(command!, args, { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, HOOKGUARD_HTTP_BUNDLE: bundle } });
   let out = "";
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${framework}/${variant}: the server printed no port within 20 s`)), 20_000);
@@ -294,6 +317,7 @@ function combine(runs: readonly HttpBenchRow[]): HttpBenchRow {
 /** Runs every framework × variant (`rounds` times, interleaved) and reports each server's medians. */
 export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBenchRow[]> {
   const { frameworks = FRAMEWORKS, variants = VARIANTS, rounds = 1 } = options;
+  if (options.pin) pinLoadGenerator();
   const runs = new Map<string, HttpBenchRow[]>();
   for (let round = 0; round < rounds; round++) {
     // Every other round runs the servers in the reverse order, so neither is always first.
@@ -311,7 +335,7 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBen
 async function runServer(framework: Framework, variant: Variant, options: HttpBenchOptions, bundle: string, round: number): Promise<HttpBenchRow> {
   const { connections = 10, durationS = 5, warmupS = 1, cpuProfDir, perfDir } = options;
   const perfFile = (ext: string) => (perfDir === undefined ? undefined : join(perfDir, `${framework}-${variant}-${round}.${ext}`));
-  const server = await startServer(framework, variant, bundle, cpuProfDir, perfFile("data"));
+  const server = await startServer(framework, variant, bundle, cpuProfDir, perfFile("data"), options.pin ?? false);
   let warm: AutocannonResult;
   let r: AutocannonResult;
   let report: ServerReport;
@@ -445,15 +469,17 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const perfDir = args.find((a) => a.startsWith("--perf="))?.slice("--perf=".length);
   if (perfDir !== undefined) mkdirSync(perfDir, { recursive: true });
   const rounds = Number(args.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length) ?? 1);
+  const pin = args.includes("--pin");
   const frameworks = only ? FRAMEWORKS.filter((f) => only.includes(f)) : FRAMEWORKS;
   const variants = servers ? VARIANTS.filter((v) => servers.includes(v)) : VARIANTS;
-  console.log(`HTTP bench: ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, loopback, 10 connections, ${duration ?? 5} s per server after ${warmup} s warm-up, ${rounds} round(s) (medians), 1 KiB bodies\n`);
+  console.log(`HTTP bench: ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, loopback${pin ? ", server on CPU 0 and load generator on CPU 1" : ""}, 10 connections, ${duration ?? 5} s per server after ${warmup} s warm-up, ${rounds} round(s) (medians), 1 KiB bodies\n`);
   const rows = await benchHttp({
     frameworks,
     variants,
     cpuProfDir,
     perfDir,
     rounds,
+    pin,
     durationS: duration === undefined ? 5 : Number(duration),
     warmupS: warmup,
     onResult: (r) => console.error(`  ${r.framework}/${r.variant}: ${fmt(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms, ${r.cpuUsPerRequest?.toFixed(1) ?? "?"} µs CPU/req (GC ${r.gcUsPerRequest?.toFixed(1) ?? "?"}, kernel ${r.sysUsPerRequest?.toFixed(1) ?? "?"}), ${r.failures} failures`),
