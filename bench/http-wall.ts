@@ -42,27 +42,25 @@ if (bundles.length === 0) bundles.push(await bundleHookguard());
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
+/** A hookguard server of the current bundle, created with one bench-server setting (an env variable) set. */
+async function hookguardWith(framework: Framework, setting: "HOOKGUARD_HTTP_STORE" | "HOOKGUARD_HTTP_API", value: string): Promise<Server> {
+  process.env[setting] = value;
+  try {
+    return await createBenchServer(framework, "hookguard");
+  } finally {
+    delete process.env[setting];
+  }
+}
+
 async function subjects(framework: Framework): Promise<[string, Server][]> {
   const out: [string, Server][] = [["raw limit", await createBenchServer(framework, "limit")]];
   for (const [i, dir] of bundles.entries()) {
     process.env.HOOKGUARD_HTTP_BUNDLE = dir;
     const name = bundles.length === 1 ? "hookguard" : `hookguard ${String.fromCharCode(65 + i)}`;
     out.push([name, await createBenchServer(framework, "hookguard")]);
-    if (withoutStore) {
-      process.env.HOOKGUARD_HTTP_STORE = "none";
-      out.push([`${name} no store`, await createBenchServer(framework, "hookguard")]);
-      delete process.env.HOOKGUARD_HTTP_STORE;
-    }
-    for (const size of storeSizes) {
-      process.env.HOOKGUARD_HTTP_STORE = String(size);
-      out.push([`${name} store ${size}`, await createBenchServer(framework, "hookguard")]);
-      delete process.env.HOOKGUARD_HTTP_STORE;
-    }
-    if (verify) {
-      process.env.HOOKGUARD_HTTP_API = "verify";
-      out.push([`${name} verifyWebhook`, await createBenchServer(framework, "hookguard")]);
-      delete process.env.HOOKGUARD_HTTP_API;
-    }
+    if (withoutStore) out.push([`${name} no store`, await hookguardWith(framework, "HOOKGUARD_HTTP_STORE", "none")]);
+    for (const size of storeSizes) out.push([`${name} store ${size}`, await hookguardWith(framework, "HOOKGUARD_HTTP_STORE", String(size))]);
+    if (verify) out.push([`${name} verifyWebhook`, await hookguardWith(framework, "HOOKGUARD_HTTP_API", "verify")]);
   }
   return out;
 }
