@@ -9,6 +9,8 @@
 //   npx tsx bench/callgrind-jit.ts <fewer.out> <more.out> <calls between> <fewer2.out> <more2.out>
 //       the second pair's marginal cost minus the first's (e.g. the raw limit's, then hookguard's)
 //   --top=N   list N functions (default 50), largest difference first
+//   --event=E count E instead of instructions: with http-instructions' --cache-sim, I1mr
+//             (first-level instruction-cache misses), D1mr, D1mw, ILmr, DLmr, DLmw
 //
 // Where V8 freed code and reused its space, the map lists both: the later entry names the
 // address (code that ran before the reuse is then misnamed, so read small rows with care).
@@ -64,9 +66,9 @@ function nameOf({ list, longest }: Regions, address: number): string {
   return found === undefined ? "JIT ?" : `JIT ${found.name}`;
 }
 
-/** Instructions by function (self cost), JIT frames named. */
+/** One event's count by function (self cost; instructions unless --event), JIT frames named. */
 function profile(file: string): Map<string, number> {
-  const text = execFileSync("callgrind_annotate", ["--threshold=100", "--inclusive=no", file], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const text = execFileSync("callgrind_annotate", ["--threshold=100", "--inclusive=no", `--show=${event}`, file], { encoding: "utf8", maxBuffer: 1 << 28 });
   const pid = /\(PID (\d+)/.exec(text)?.[1];
   if (pid === undefined) throw new Error(`${file}: no PID in its header`);
   const regions = perfMap(pid);
@@ -91,10 +93,11 @@ function marginal(fewer: string, more: string, calls: number): Map<string, numbe
 
 const args = process.argv.slice(2);
 const top = Number(args.find((a) => a.startsWith("--top="))?.slice(6) ?? 50);
+const event = args.find((a) => a.startsWith("--event="))?.slice(8) ?? "Ir";
 const [fewer, more, between, fewer2, more2] = args.filter((a) => !a.startsWith("--"));
 const calls = Number(between);
-if (fewer === undefined || more === undefined || !(calls > 0) || (fewer2 !== undefined && more2 === undefined) || !(top > 0)) {
-  console.error("usage: npx tsx bench/callgrind-jit.ts [--top=N] <fewer.out> <more.out> <calls between> [<fewer2.out> <more2.out>]");
+if (fewer === undefined || more === undefined || !(calls > 0) || (fewer2 !== undefined && more2 === undefined) || !(top > 0) || !/^\w+$/.test(event)) {
+  console.error("usage: npx tsx bench/callgrind-jit.ts [--top=N] [--event=Ir|I1mr|D1mr|…] <fewer.out> <more.out> <calls between> [<fewer2.out> <more2.out>]");
   process.exit(2);
 }
 const first = marginal(fewer, more, calls);

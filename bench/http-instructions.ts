@@ -24,6 +24,9 @@
 //                                                            JIT's code named through V8's
 //                                                            --perf-basic-prof map:
 //                                                            npx tsx bench/callgrind-jit.ts …
+//   npx tsx bench/http-instructions.ts --bundle=DIR          hookguard from a bundle built before
+//                                                            (bench/http.ts's bundleHookguard), e.g.
+//                                                            from main, to count a change against it
 //   npx tsx bench/http-instructions.ts --transport=memory   no sockets: each server drives itself
 //                                                            over in-memory connections
 //                                                            (http-server.ts --memory=N), so no
@@ -59,7 +62,7 @@ const inMemory = transport === "memory";
 const repeat = Number(option("repeat") ?? 1);
 const [first, second] = (option("requests") ?? "4000,10000").split(",").map(Number) as [number, number];
 if (frameworks.some((f) => !FRAMEWORKS.includes(f)) || variants.some((v) => !VARIANTS.includes(v)) || !(first > 0 && second > first) || !(Number.isInteger(repeat) && repeat >= 1) || !(transport === "loopback" || transport === "memory")) {
-  console.error("usage: npx tsx bench/http-instructions.ts [--only=node,express,fastify,hono] [--variants=bare,limit,stripe-sdk,hookguard] [--requests=A,B with B > A] [--repeat=N] [--cache-sim] [--keep=DIR] [--transport=loopback|memory]");
+  console.error("usage: npx tsx bench/http-instructions.ts [--only=node,express,fastify,hono] [--variants=bare,limit,stripe-sdk,hookguard] [--requests=A,B with B > A] [--repeat=N] [--cache-sim] [--keep=DIR] [--transport=loopback|memory] [--bundle=DIR]");
   process.exit(2);
 }
 
@@ -165,15 +168,21 @@ async function count(bundle: string, framework: Framework, variant: Variant, req
   }
   if (keep === undefined) rmSync(out, { force: true });
   if (verified !== requests && variant !== "bare") throw new Error(`${framework}/${variant}: ${verified} of ${requests} requests verified`);
-  // Without the cache simulation: Ir. With it: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw.
+  // Without the cache simulation: Ir. With it, nine counts in the order of the "Events" line,
+  // which valgrind has changed between versions (3.19: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw).
+  const events = /Events +:((?: \w+)+)/.exec(stderr)?.[1]?.trim().split(" ");
   const total = /Collected :((?: \d+)+)/.exec(stderr)?.[1]?.trim().split(" ").map(Number);
-  if (total === undefined) throw new Error(`${framework}/${variant}: callgrind printed no total:\n${stderr}`);
-  const [ir = 0, i1 = 0, il = 0, , d1r = 0, dlr = 0, , d1w = 0, dlw = 0] = total;
+  if (events === undefined || total === undefined || events.length !== total.length) throw new Error(`${framework}/${variant}: callgrind printed no total:\n${stderr}`);
+  const event = (name: string) => total[events.indexOf(name)] ?? 0;
+  const [ir, i1, il, d1r, dlr, d1w, dlw] = ["Ir", "I1mr", "ILmr", "D1mr", "DLmr", "D1mw", "DLmw"].map(event) as [number, number, number, number, number, number, number];
   const llMisses = il + dlr + dlw;
   return { instructions: ir, llMisses, cycles: ir + 10 * (i1 + d1r + d1w) + 100 * llMisses };
 }
 
-const bundle = await bundleHookguard();
+// --bundle=DIR: count a bundle built before (bench/http.ts's bundleHookguard layout), e.g. one
+// from main against one from a change; it is left in place.
+const given = option("bundle");
+const bundle = given ?? (await bundleHookguard());
 try {
   console.log(`Instructions per request (callgrind, ${first} → ${second} requests, 1 KiB Stripe events, ${inMemory ? "in-memory connections" : "loopback"}, ${process.version})\n`);
   console.log(
@@ -208,5 +217,5 @@ try {
     for (const line of spreads) console.log(`\n${line}`);
   }
 } finally {
-  rmSync(bundle, { recursive: true, force: true });
+  if (given === undefined) rmSync(bundle, { recursive: true, force: true });
 }
