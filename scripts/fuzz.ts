@@ -554,7 +554,7 @@ async function nodeBodyCase(index: number): Promise<void> {
   const detail = { size, chunks: chunks.length, max, declared, te, errorAfter };
   let got: BodyResult | "timeout";
   try {
-    const r = await withTimeout(readNodeBody(req as unknown as Parameters<typeof readNodeBody>[0], max), 2000);
+    const r = await withTimeout(readNodeBody(req as unknown as Parameters<typeof readNodeBody>[0], headers, max), 2000);
     got = r === "timeout" ? r : normalise(r as { ok: boolean; body?: unknown; reason?: string });
   } catch (e) {
     return fail("node-body", index, `readNodeBody threw: ${String(e)}`, detail);

@@ -97,7 +97,8 @@ const urlParts: UrlParts<ExpressRequestLike> = {
 };
 
 function exchange<TRequest extends ExpressRequestLike>(req: TRequest, settings: Settings<TRequest>): Exchange {
-  return { body: readNodeBody(req, settings.maxBodyBytes), headers: req.headers, method: req.method, url: settings.url(req) };
+  const headers = req.headers;
+  return { body: readNodeBody(req, headers, settings.maxBodyBytes), headers, method: req.method, url: settings.url(req) };
 }
 
 /**

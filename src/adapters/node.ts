@@ -52,7 +52,8 @@ const urlParts: UrlParts<IncomingMessage> = {
 };
 
 function exchange<TRequest extends IncomingMessage>(req: TRequest, settings: Settings<TRequest>): Exchange {
-  return { body: readNodeBody(req, settings.maxBodyBytes), headers: req.headers, method: req.method, url: settings.url(req) };
+  const headers = req.headers;
+  return { body: readNodeBody(req, headers, settings.maxBodyBytes), headers, method: req.method, url: settings.url(req) };
 }
 
 const FAILED = errorResponse("handler_failed", 500, "hookguard/node: handling the webhook failed; the error is in the server's log.");

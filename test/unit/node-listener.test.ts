@@ -113,6 +113,62 @@ describe("receiveNodeRequests", () => {
     expect(log).toEqual(["failed receive threw (next)"]);
   });
 
+  // The listener reads a Node stream's state once (what readableDidRead, readableEnded and
+  // destroyed read) and asks the getters of a stream that has none.
+  describe("a stream already read, ended or destroyed", () => {
+    const consumed = async () => {
+      const req = request();
+      req.end("{}");
+      for await (const _ of req) void _;
+      return req;
+    };
+    const ended = async () => {
+      const req = request();
+      req.end();
+      req.resume();
+      await new Promise((resolve) => req.once("end", resolve));
+      return req;
+    };
+    const destroyed = () => {
+      const req = request();
+      req.on("error", () => {});
+      req.destroy();
+      return req;
+    };
+    /** The same flags behind the getters only: no `_readableState`. */
+    const duck = (flags: { readableDidRead?: boolean; readableEnded?: boolean; destroyed?: boolean }) =>
+      Object.assign(Object.create(null) as object, { headers: { "content-type": "application/json" }, method: "POST", url: "/hooks", readableDidRead: false, readableEnded: false, destroyed: false, ...flags });
+
+    for (const [name, make] of [
+      ["a Node stream", { consumed, ended, destroyed }],
+      ["a stream without _readableState", { consumed: () => duck({ readableDidRead: true, readableEnded: true }), ended: () => duck({ readableEnded: true }), destroyed: () => duck({ destroyed: true }) }],
+    ] as const) {
+      it(`${name}: read by a parser → 500 body_not_raw, without waiting for an end that came already`, async () => {
+        const log: string[] = [];
+        const seen: WebhookRequest[] = [];
+        await listener((r) => (seen.push(r), OK), log, { now: true })((await make.consumed()) as never, response(log), "next");
+        expect(log).toEqual(["writeHead 500", expect.stringContaining('"error":"body_not_raw"')]);
+        expect(seen).toEqual([]);
+      });
+
+      it(`${name}: ended with nothing read → the receiver gets an empty body`, async () => {
+        const log: string[] = [];
+        const seen: WebhookRequest[] = [];
+        await listener((r) => (seen.push(r), OK), log, { now: true })((await make.ended()) as never, response(log), "next");
+        expect(log).toEqual(["writeHead 200", `end ${OK.body}`]);
+        expect((seen[0]!.body as Uint8Array).byteLength).toBe(0);
+      });
+
+      it(`${name}: destroyed → nothing asked, the response destroyed`, async () => {
+        const log: string[] = [];
+        const seen: WebhookRequest[] = [];
+        await listener((r) => (seen.push(r), OK), log, { now: true })(make.destroyed() as never, response(log), "next");
+        expect(log).toEqual(["destroy"]);
+        expect(seen).toEqual([]);
+      });
+    }
+  });
+
   it("answers 413 for a body over the limit as it streams, without waiting for its end", async () => {
     const log: string[] = [];
     const asyncReceive = async () => OK;

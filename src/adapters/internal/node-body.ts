@@ -60,15 +60,30 @@ function whole(chunks: readonly Buffer[], size: number): Buffer {
   return Buffer.concat(chunks, size);
 }
 
+/** The part of a Node stream's `_readableState` its public getters read. */
+interface StreamFlags {
+  /** `readableDidRead`: a "data" event was emitted. */
+  readonly dataEmitted: boolean;
+  /** `readableEnded`: "end" was emitted. */
+  readonly endEmitted: boolean;
+  readonly destroyed: boolean;
+}
+
 /**
  * What can be said of a body stream before reading it: consumed already, empty, gone, or
  * declared over the limit. `undefined` when it must be read.
  */
 function bodyAtOnce(stream: Readable, headers: IncomingHttpHeaders, maxBodyBytes: number, parsed: () => string): RawBody | undefined {
+  // What `readableDidRead`, `readableEnded` and `destroyed` return, read from the state they
+  // read it from, once: Express gives each request its own hidden class (Object.setPrototypeOf
+  // per request), so every property read on `req` misses V8's caches and each getter paid
+  // two such reads. A stream without that state is asked through the getters.
+  const state = (stream as { readonly _readableState?: StreamFlags | null })._readableState;
+  const flags: StreamFlags = typeof state === "object" && state !== null ? state : { dataEmitted: stream.readableDidRead, endEmitted: stream.readableEnded, destroyed: stream.destroyed };
   // A parser that ran before us drained the stream: waiting for "end" would hang forever.
-  if (stream.readableDidRead) return { ok: false, reason: "not_raw", detail: parsed() };
-  if (stream.readableEnded) return EMPTY;
-  if (stream.destroyed) return ABORTED;
+  if (flags.dataEmitted) return { ok: false, reason: "not_raw", detail: parsed() };
+  if (flags.endEmitted) return EMPTY;
+  if (flags.destroyed) return ABORTED;
   const length = declaredLength(headers["content-length"]);
   if (length !== undefined) {
     if (length > maxBodyBytes) return TOO_LARGE;
@@ -143,8 +158,8 @@ export interface NodeRequestLike extends Readable, BodyHolder {
  * The raw body of an Express or node:http request: the bytes a middleware already kept,
  * else the stream, else `body_not_raw` when a parser consumed it.
  */
-export function readNodeBody(req: NodeRequestLike, maxBodyBytes: number): RawBody | Promise<RawBody> {
-  return readNodeBodyNow(req, maxBodyBytes) ?? new Promise((resolve) => collectBody(req, maxBodyBytes, resolve));
+export function readNodeBody(req: NodeRequestLike, headers: IncomingHttpHeaders, maxBodyBytes: number): RawBody | Promise<RawBody> {
+  return readNodeBodyNow(req, headers, maxBodyBytes) ?? new Promise((resolve) => collectBody(req, maxBodyBytes, resolve));
 }
 
 /**
@@ -152,6 +167,6 @@ export function readNodeBody(req: NodeRequestLike, maxBodyBytes: number): RawBod
  * kept, a consumed, empty, aborted or declared-too-large body); `undefined` when the
  * stream must be read, by {@link collectBody}.
  */
-export function readNodeBodyNow(req: NodeRequestLike, maxBodyBytes: number): RawBody | undefined {
-  return bytesAlreadyRead(req, maxBodyBytes) ?? bodyAtOnce(req, req.headers, maxBodyBytes, () => describeBody("req.body", req.body));
+export function readNodeBodyNow(req: NodeRequestLike, headers: IncomingHttpHeaders, maxBodyBytes: number): RawBody | undefined {
+  return bytesAlreadyRead(req, maxBodyBytes) ?? bodyAtOnce(req, headers, maxBodyBytes, () => describeBody("req.body", req.body));
 }

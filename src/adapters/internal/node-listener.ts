@@ -8,7 +8,7 @@
 // carried across by an AsyncResource made when the listener is called, as Fastify's
 // content-type parsers and raw-body do.
 import { AsyncResource } from "node:async_hooks";
-import type { ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import { isThenable } from "../../internal/thenable";
 import { collectBody, readNodeBodyNow, type NodeRequestLike } from "./node-body";
 import { writeNodeResponse } from "./node-response";
@@ -31,10 +31,10 @@ export function receiveNodeRequests<TRequest extends NodeRequestLike & { readonl
   const { maxBodyBytes } = settings;
 
   /** Answers a request whose body is read: `undefined` once written at once, else a promise. */
-  function respond(req: TRequest, res: TResponse, next: TNext, body: RawBody): Promise<void> | undefined {
+  function respond(req: TRequest, res: TResponse, next: TNext, headers: IncomingHttpHeaders, body: RawBody): Promise<void> | undefined {
     let answer: Answer;
     try {
-      answer = receive(body, req.headers, req.method, settings.url(req));
+      answer = receive(body, headers, req.method, settings.url(req));
       if (!isThenable(answer)) {
         writeNodeResponse(res, answer);
         return undefined;
@@ -56,21 +56,25 @@ export function receiveNodeRequests<TRequest extends NodeRequestLike & { readonl
   }
 
   return (req, res, next) => {
+    // Read once and passed along: on Express every read of `req` misses V8's caches (see
+    // bodyAtOnce), and `headers` is a getter.
+    let headers: IncomingHttpHeaders;
     let known: RawBody | undefined;
     try {
-      known = readNodeBodyNow(req, maxBodyBytes);
+      headers = req.headers;
+      known = readNodeBodyNow(req, headers, maxBodyBytes);
     } catch (error) {
       failed(res, error, next);
       return SETTLED;
     }
-    if (known !== undefined) return respond(req, res, next, known) ?? SETTLED;
+    if (known !== undefined) return respond(req, res, next, headers, known) ?? SETTLED;
     const caller = new AsyncResource("hookguard.body");
     return new Promise((resolve, reject) => {
       // Called from a stream event, in the caller's context: what `failed` itself throws
       // becomes this promise's rejection, as it would from a `then`, never an uncaught exception.
       const onBody = (body: RawBody): void => {
         try {
-          resolve(respond(req, res, next, body));
+          resolve(respond(req, res, next, headers, body));
         } catch (error) {
           reject(error);
         }
