@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { VerifiedWebhook, WebhookScheme } from "../types";
-import { readNodeBody } from "./internal/node-body";
+import { nodeExchange } from "./internal/node-body";
 import { writeNodeResponse } from "./internal/node-response";
 import {
   assertHandler,
@@ -20,12 +20,11 @@ import {
   resolveSettings,
   type HandleWebhooksOptions,
   type ReceiverLike,
-  type Settings,
   type UrlParts,
   type VerifyWebhookOptions,
 } from "./internal/options";
 import { receiveNodeRequests } from "./internal/node-listener";
-import { verifyPipeline, type Exchange } from "./internal/pipeline";
+import { verifyPipeline } from "./internal/pipeline";
 
 export type { AdapterLogger, AdapterOptions, HandleWebhooksOptions, ReceiverLike, VerifyWebhookOptions } from "./internal/options";
 
@@ -96,10 +95,6 @@ const urlParts: UrlParts<ExpressRequestLike> = {
   },
 };
 
-function exchange<TRequest extends ExpressRequestLike>(req: TRequest, settings: Settings<TRequest>): Exchange {
-  const headers = req.headers;
-  return { body: readNodeBody(req, headers, settings.maxBodyBytes), headers, method: req.method, url: settings.url(req) };
-}
 
 /**
  * Wraps an Express route handler so it runs only for a verified webhook. The adapter reads
@@ -139,7 +134,7 @@ export function verifyWebhook<TPayload, TRequest extends ExpressRequestLike = Ex
   const run = verifyPipeline(scheme, settings);
   return async (req, res, next) => {
     try {
-      const { webhook, response } = await run(exchange(req, settings));
+      const { webhook, response } = await run(nodeExchange(req, settings));
       if (webhook === undefined) writeNodeResponse(res, response);
       else await handler(webhook, req, res, next);
     } catch (error) {

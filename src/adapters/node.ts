@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { errorResponse } from "../response";
 import type { VerifiedWebhook, WebhookScheme } from "../types";
-import { readNodeBody } from "./internal/node-body";
+import { nodeExchange } from "./internal/node-body";
 import { writeNodeResponse } from "./internal/node-response";
 import {
   assertHandler,
@@ -22,12 +22,11 @@ import {
   type AdapterLogger,
   type HandleWebhooksOptions,
   type ReceiverLike,
-  type Settings,
   type UrlParts,
   type VerifyWebhookOptions,
 } from "./internal/options";
 import { receiveNodeRequests } from "./internal/node-listener";
-import { verifyPipeline, type Exchange } from "./internal/pipeline";
+import { verifyPipeline } from "./internal/pipeline";
 
 export type { AdapterLogger, AdapterOptions, HandleWebhooksOptions, ReceiverLike, VerifyWebhookOptions } from "./internal/options";
 
@@ -51,10 +50,6 @@ const urlParts: UrlParts<IncomingMessage> = {
   local: (req) => `${(req.socket as TLSSocket | undefined)?.encrypted ? "https" : "http"}://${req.headers.host ?? "localhost"}${req.url ?? "/"}`,
 };
 
-function exchange<TRequest extends IncomingMessage>(req: TRequest, settings: Settings<TRequest>): Exchange {
-  const headers = req.headers;
-  return { body: readNodeBody(req, headers, settings.maxBodyBytes), headers, method: req.method, url: settings.url(req) };
-}
 
 const FAILED = errorResponse("handler_failed", 500, "hookguard/node: handling the webhook failed; the error is in the server's log.");
 
@@ -99,7 +94,7 @@ export function verifyWebhook<TPayload, TRequest extends IncomingMessage = Incom
   const run = verifyPipeline(scheme, settings);
   return async (req, res) => {
     try {
-      const { webhook, response } = await run(exchange(req, settings));
+      const { webhook, response } = await run(nodeExchange(req, settings));
       if (webhook === undefined) writeNodeResponse(res, response);
       else await handler(webhook, req, res);
     } catch (error) {

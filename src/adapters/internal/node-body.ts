@@ -2,7 +2,8 @@
 // takes the bytes a middleware already read.
 import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
-import type { RawBody } from "./pipeline";
+import type { Settings } from "./options";
+import type { Exchange, RawBody } from "./pipeline";
 import { declaredLength } from "./declared-length";
 
 export const EMPTY: RawBody = Object.freeze({ ok: true, body: new Uint8Array(0) });
@@ -169,4 +170,14 @@ export function readNodeBody(req: NodeRequestLike, headers: IncomingHttpHeaders,
  */
 export function readNodeBodyNow(req: NodeRequestLike, headers: IncomingHttpHeaders, maxBodyBytes: number): RawBody | undefined {
   return bytesAlreadyRead(req, maxBodyBytes) ?? bodyAtOnce(req, headers, maxBodyBytes, () => describeBody("req.body", req.body));
+}
+
+/**
+ * What `verifyWebhook` hands the pipeline for a node:http or Express request: its body (read
+ * as {@link readNodeBody} does), headers, method and URL — the headers read once (a getter;
+ * on Express every read of `req` misses V8's caches, see bodyAtOnce).
+ */
+export function nodeExchange<TRequest extends NodeRequestLike & { readonly method?: string }>(req: TRequest, settings: Settings<TRequest>): Exchange {
+  const headers = req.headers;
+  return { body: readNodeBody(req, headers, settings.maxBodyBytes), headers, method: req.method, url: settings.url(req) };
 }
