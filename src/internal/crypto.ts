@@ -74,6 +74,16 @@ export function concat(parts: readonly (string | Uint8Array)[]): Uint8Array {
   return out;
 }
 
+/** The hash function's block size in bytes: HMAC's key pads are one block long (RFC 2104). */
+const blockSize: Readonly<Record<HmacAlgorithm, number>> = { sha1: 64, sha256: 64, sha512: 128 };
+
+/**
+ * Messages (pad block included) up to this many bytes go through {@link oneShotMac}; longer
+ * ones stream through `createHmac`, which copies nothing. Past a few KiB the hashing itself
+ * dwarfs what the one-shot path saves, and the copy buffer stays this small per key.
+ */
+export const ONE_SHOT_MAX_BYTES = 16 * 1024;
+
 /** Prepares an HMAC key on the chosen implementation. */
 export function prepareHmacKey(algorithm: HmacAlgorithm, key: Uint8Array, impl: "node" | "web"): HmacKey {
   const length = digestLength[algorithm];
@@ -81,6 +91,13 @@ export function prepareHmacKey(algorithm: HmacAlgorithm, key: Uint8Array, impl: 
     const { createHmac, createSecretKey } = nodeCrypto;
     // A KeyObject skips re-encoding the key on every request (about 20% of a 1 KiB HMAC).
     const keyObject = createSecretKey(key);
+    const streamed = (head: string, body: string | Uint8Array, tail: string): Uint8Array => {
+      const h = createHmac(algorithm, keyObject);
+      if (head.length !== 0) h.update(head);
+      h.update(body);
+      if (tail.length !== 0) h.update(tail);
+      return h.digest();
+    };
     return {
       length,
       sign(parts) {
@@ -88,13 +105,7 @@ export function prepareHmacKey(algorithm: HmacAlgorithm, key: Uint8Array, impl: 
         for (const p of parts) h.update(p);
         return h.digest();
       },
-      mac(head, body, tail) {
-        const h = createHmac(algorithm, keyObject);
-        if (head.length !== 0) h.update(head);
-        h.update(body);
-        if (tail.length !== 0) h.update(tail);
-        return h.digest();
-      },
+      mac: oneShotMac(algorithm, key, nodeCrypto, streamed) ?? streamed,
     };
   }
   let cryptoKey: Promise<CryptoKey> | undefined;
@@ -104,6 +115,48 @@ export function prepareHmacKey(algorithm: HmacAlgorithm, key: Uint8Array, impl: 
     return new Uint8Array(await subtle.sign("HMAC", await cryptoKey, concat(parts)));
   }
   return { length, sign, mac: (head, body, tail) => sign([head, body, tail]) };
+}
+
+/**
+ * HMAC (RFC 2104) as two one-shot hashes, `H(key ⊕ opad ‖ H(key ⊕ ipad ‖ message))`, the
+ * message copied after the inner pad into a buffer kept with the key: `crypto.hash` (Node
+ * 20.12+) hashes a buffer in one native call, where `createHmac` builds an Hmac object,
+ * its stream machinery and a native context on every request. `undefined` where
+ * `crypto.hash` is missing (the caller streams then). Synchronous: one buffer per key serves
+ * every call, as nothing else runs between the copy and the hash.
+ */
+function oneShotMac(
+  algorithm: HmacAlgorithm,
+  key: Uint8Array,
+  node: NodeCrypto,
+  streamed: (head: string, body: string | Uint8Array, tail: string) => Uint8Array,
+): HmacKey["mac"] | undefined {
+  const hash = (node as { hash?: unknown }).hash as ((algorithm: string, data: Uint8Array, outputEncoding: "buffer") => Buffer) | undefined;
+  if (typeof hash !== "function") return undefined;
+  const block = blockSize[algorithm];
+  // A key longer than a block is hashed first; a shorter one is padded with zeros.
+  const padded = new Uint8Array(block);
+  padded.set(key.byteLength > block ? hash(algorithm, key, "buffer") : key);
+  /** A buffer of `size` bytes that starts with the key's pad: `0x36` inner, `0x5c` outer. */
+  const pad = (size: number, byte: number): Buffer => {
+    const b = Buffer.allocUnsafeSlow(size);
+    for (let i = 0; i < block; i++) b[i] = padded[i]! ^ byte;
+    return b;
+  };
+  // The outer message: its pad, then the inner digest. The inner one: its pad, then the message.
+  const outer = pad(block + digestLength[algorithm], 0x5c);
+  let inner = pad(block, 0x36);
+  return (head, body, tail) => {
+    // The most bytes the message can take (UTF-8: at most 3 per UTF-16 code unit).
+    const most = block + 3 * (head.length + tail.length) + (typeof body === "string" ? 3 * body.length : body.byteLength);
+    if (most > ONE_SHOT_MAX_BYTES) return streamed(head, body, tail);
+    if (most > inner.length) inner = pad(Math.min(ONE_SHOT_MAX_BYTES, Math.max(most, 2 * inner.length, 2048)), 0x36);
+    let at = block + inner.write(head, block);
+    at += typeof body === "string" ? inner.write(body, at) : (inner.set(body, at), body.byteLength);
+    if (tail.length !== 0) at += inner.write(tail, at);
+    outer.set(hash(algorithm, inner.subarray(0, at), "buffer"), block);
+    return hash(algorithm, outer, "buffer");
+  };
 }
 
 /** Plain (unkeyed) SHA digest, for schemes that hash bodies. */
