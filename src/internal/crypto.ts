@@ -131,12 +131,12 @@ function oneShotMac(
   node: NodeCrypto,
   streamed: (head: string, body: string | Uint8Array, tail: string) => Uint8Array,
 ): HmacKey["mac"] | undefined {
-  const hash = (node as { hash?: unknown }).hash as ((algorithm: string, data: Uint8Array, outputEncoding: "buffer") => Buffer) | undefined;
+  const hash = (node as { hash?: unknown }).hash as ((algorithm: string, data: Uint8Array, outputEncoding: "latin1") => string) | undefined;
   if (typeof hash !== "function") return undefined;
   const block = blockSize[algorithm];
   // A key longer than a block is hashed first; a shorter one is padded with zeros.
   const padded = new Uint8Array(block);
-  padded.set(key.byteLength > block ? hash(algorithm, key, "buffer") : key);
+  padded.set(key.byteLength > block ? Buffer.from(hash(algorithm, key, "latin1"), "latin1") : key);
   /** A buffer of `size` bytes that starts with the key's pad: `0x36` inner, `0x5c` outer. */
   const pad = (size: number, byte: number): Buffer => {
     const b = Buffer.allocUnsafeSlow(size);
@@ -154,8 +154,11 @@ function oneShotMac(
     let at = block + inner.write(head, block);
     at += typeof body === "string" ? inner.write(body, at) : (inner.set(body, at), body.byteLength);
     if (tail.length !== 0) at += inner.write(tail, at);
-    outer.set(hash(algorithm, inner.subarray(0, at), "buffer"), block);
-    return hash(algorithm, outer, "buffer");
+    // Digests as Latin-1 strings, one character a byte: a Buffer made by the native side
+    // costs more than the hash of a 1 KiB message (a backing store each, and `"buffer"` is
+    // lower-cased on every call); a short string is a heap object, decoded from Node's pool.
+    outer.write(hash(algorithm, inner.subarray(0, at), "latin1"), block, "latin1");
+    return Buffer.from(hash(algorithm, outer, "latin1"), "latin1");
   };
 }
 
