@@ -339,6 +339,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   /** The key's hash, leaving its characters in `scratch` when they fit a row. */
   function hash(key: string): number {
     const n = key.length;
+    scratchPrefix = undefined;
     const h = absorb(key, seed, scratch, 0, n <= KEY_CHARS);
     scratchLength = absorbFits ? n : LONG;
     return hashOf === undefined ? finalise(h) : hashOf(key, seed) | 0;
@@ -350,6 +351,9 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   let prefixState = 0;
   let prefixFits = false;
   const prefixChars = new Uint8Array(KEY_CHARS);
+  // The prefix whose characters `scratch` starts with: a key of the same prefix copies none
+  // (one native copy fewer per claim; `hash` writes over them).
+  let scratchPrefix: string | undefined;
 
   /**
    * {@link hash} of `keyPrefix + keyId`, from its two parts. The receiver's key is its
@@ -368,7 +372,10 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
     }
     const n = p + keyId.length;
     const fits = prefixFits && n <= KEY_CHARS;
-    if (fits) scratch.set(prefixChars);
+    if (fits && scratchPrefix !== keyPrefix) {
+      scratch.set(prefixChars);
+      scratchPrefix = keyPrefix;
+    }
     const h = absorb(keyId, prefixState, scratch, p, fits);
     scratchLength = absorbFits ? n : LONG;
     return finalise(h);
