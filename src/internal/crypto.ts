@@ -122,8 +122,8 @@ export function prepareHmacKey(algorithm: HmacAlgorithm, key: Uint8Array, impl: 
  * message copied after the inner pad into a buffer kept with the key: `crypto.hash` (Node
  * 20.12+) hashes a buffer in one native call, where `createHmac` builds an Hmac object,
  * its stream machinery and a native context on every request. `undefined` where
- * `crypto.hash` is missing (the caller streams then). Synchronous: one buffer per key serves
- * every call, as nothing else runs between the copy and the hash.
+ * `crypto.hash` or `Buffer` is missing (the caller streams then). Synchronous: one buffer
+ * per key serves every call, as nothing else runs between the copy and the hash.
  */
 function oneShotMac(
   algorithm: HmacAlgorithm,
@@ -132,14 +132,16 @@ function oneShotMac(
   streamed: (head: string, body: string | Uint8Array, tail: string) => Uint8Array,
 ): HmacKey["mac"] | undefined {
   const hash = (node as { hash?: unknown }).hash as ((algorithm: string, data: Uint8Array, outputEncoding: "latin1") => string) | undefined;
-  if (typeof hash !== "function") return undefined;
+  // Both from the runtime, not assumed: a node:crypto look-alike (Bun, Deno, Workers) may lack either.
+  const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+  if (typeof hash !== "function" || NodeBuffer === undefined) return undefined;
   const block = blockSize[algorithm];
   // A key longer than a block is hashed first; a shorter one is padded with zeros.
   const padded = new Uint8Array(block);
-  padded.set(key.byteLength > block ? Buffer.from(hash(algorithm, key, "latin1"), "latin1") : key);
+  padded.set(key.byteLength > block ? NodeBuffer.from(hash(algorithm, key, "latin1"), "latin1") : key);
   /** A buffer of `size` bytes that starts with the key's pad: `0x36` inner, `0x5c` outer. */
   const pad = (size: number, byte: number): Buffer => {
-    const b = Buffer.allocUnsafeSlow(size);
+    const b = NodeBuffer.allocUnsafeSlow(size);
     for (let i = 0; i < block; i++) b[i] = padded[i]! ^ byte;
     return b;
   };
@@ -158,7 +160,7 @@ function oneShotMac(
     // costs more than the hash of a 1 KiB message (a backing store each, and `"buffer"` is
     // lower-cased on every call); a short string is a heap object, decoded from Node's pool.
     outer.write(hash(algorithm, inner.subarray(0, at), "latin1"), block, "latin1");
-    return Buffer.from(hash(algorithm, outer, "latin1"), "latin1");
+    return NodeBuffer.from(hash(algorithm, outer, "latin1"), "latin1");
   };
 }
 

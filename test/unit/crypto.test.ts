@@ -57,17 +57,17 @@ describe("HMAC on both paths", () => {
     );
   }, propTimeout(0.3));
 
-  it("mac streams through createHmac where node:crypto has no one-shot hash", () => {
-    const nodeCrypto = process.getBuiltinModule("node:crypto") as { hash?: unknown };
-    const hash = nodeCrypto.hash;
+  it.each(["hash", "Buffer"] as const)("mac streams through createHmac where the runtime has no %s", (missing) => {
+    const holder = (missing === "hash" ? process.getBuiltinModule("node:crypto") : globalThis) as Record<string, unknown>;
+    const saved = holder[missing];
     let key;
     try {
-      nodeCrypto.hash = undefined;
-      key = prepareHmacKey("sha256", Buffer.from("k"), "node");
+      holder[missing] = undefined;
+      key = prepareHmacKey("sha256", new Uint8Array([107]), "node");
     } finally {
-      nodeCrypto.hash = hash;
+      holder[missing] = saved;
     }
-    // Had the key not noticed the missing `hash`, each call would throw calling it.
+    // Had the key not noticed what is missing, each call would throw using it.
     for (const body of ["", "x".repeat(100), Buffer.alloc(ONE_SHOT_MAX_BYTES + 1, 7)]) {
       expect(Buffer.from(key.mac("1.", body, "") as Uint8Array)).toEqual(createHmac("sha256", "k").update("1.").update(body).digest());
     }
