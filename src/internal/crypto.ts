@@ -167,6 +167,11 @@ function oneShotMac(
 /** Plain (unkeyed) SHA digest, for schemes that hash bodies. */
 export function digest(algorithm: HmacAlgorithm, parts: readonly (string | Uint8Array)[], impl: "node" | "web"): Uint8Array | Promise<Uint8Array> {
   if (impl === "node" && nodeCrypto) {
+    // One part (GitLab's token, Twilio's body): one native call, the digest as a Latin-1
+    // string (see oneShotMac), where the runtime offers `crypto.hash`.
+    const hash = (nodeCrypto as { hash?: unknown }).hash as ((algorithm: string, data: string | Uint8Array, outputEncoding: "latin1") => string) | undefined;
+    const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+    if (parts.length === 1 && typeof hash === "function" && NodeBuffer !== undefined) return NodeBuffer.from(hash(algorithm, parts[0]!, "latin1"), "latin1");
     const h = nodeCrypto.createHash(algorithm);
     for (const p of parts) h.update(p);
     return h.digest();
