@@ -3,41 +3,15 @@
 // a constant-time compare, JSON.parse — with none of a library's generality. hookguard is
 // measured against this, so every line here is kept to what the scheme strictly needs.
 import { Buffer } from "node:buffer";
-import { createHmac, createSecretKey, hash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+// The one-shot HMAC (session 14), shared with the plain-JavaScript benches.
+import { hmacSha256 } from "./hmac-sha256.mjs";
 
 export type RawHeaders = Readonly<Record<string, string | undefined>>;
 /** Returns the parsed event, or undefined for a request that does not verify. */
 export type RawVerifier = (body: Buffer, headers: RawHeaders) => unknown;
 
 const TOLERANCE_S = 300;
-
-/**
- * HMAC-SHA256 of `head + body` as RFC 2104's two hashes, one `crypto.hash` call each:
- * node:crypto's fastest HMAC of a short message. `createHmac` builds an object, its stream
- * machinery and a native context per call (a 1 KiB HMAC costs ~40 % more that way, session
- * 14); here the inner pad stays at the start of a buffer the message is copied after, and
- * the digests come back as Latin-1 ("binary") strings (a Buffer made on the native side costs more
- * than the hash). Until session 14 the limit used `createHmac` — as SDKs and hand-written
- * verifiers do — and hookguard then took this path: the limit must be the fastest code,
- * not the usual one. A message over 16 KiB goes through `createHmac`.
- */
-export function hmacSha256(key: Buffer): (head: string, body: Buffer) => Buffer {
-  const k = key.length > 64 ? Buffer.from(hash("sha256", key, "binary"), "latin1") : key;
-  const keyObject = createSecretKey(key);
-  const inner = Buffer.alloc(64 + 16 * 1024);
-  const outer = Buffer.alloc(64 + 32);
-  for (let i = 0; i < 64; i++) {
-    inner[i] = (k[i] ?? 0) ^ 0x36;
-    outer[i] = (k[i] ?? 0) ^ 0x5c;
-  }
-  return (head, body) => {
-    if (64 + 3 * head.length + body.length > inner.length) return createHmac("sha256", keyObject).update(head).update(body).digest();
-    const at = 64 + inner.write(head, 64);
-    body.copy(inner, at);
-    outer.write(hash("sha256", inner.subarray(0, at + body.length), "binary"), 64, "latin1");
-    return Buffer.from(hash("sha256", outer, "binary"), "latin1");
-  };
-}
 
 function hmacMatches(mac: Buffer, candidate: Buffer): boolean {
   return candidate.length === mac.length && timingSafeEqual(candidate, mac);

@@ -1,7 +1,8 @@
 // The subjects of the in-process receiver benches (bench/receiver-loop.mjs under callgrind,
 // bench/receiver-wall.mjs by the clock), in plain JavaScript over a built dist/: the same
 // signed Stripe events and the same loops for both.
-import { createHmac, createSecretKey, hash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { hmacSha256 } from "./hmac-sha256.mjs";
 import { uniqueSuffix } from "./unique-suffix.mjs";
 
 export const SECRET = "whsec_bench_secret_0123456789abcdef";
@@ -21,25 +22,11 @@ export async function signedPool(hg, scheme) {
 
 /**
  * The raw limit of bench/raw.ts's rawStripe, written out in plain JavaScript (split the
- * header, check the window, one HMAC as raw.ts's hmacSha256 computes it — two one-shot
- * hashes, `createHmac` past 16 KiB — timingSafeEqual, JSON.parse): `(calls) => handled`.
+ * header, check the window, one HMAC by hmac-sha256.mjs, as raw.ts computes it,
+ * timingSafeEqual, JSON.parse): `(calls) => handled`.
  */
 export function rawLoop(pool) {
-  const secret = Buffer.from(SECRET, "utf8");
-  const key = createSecretKey(secret);
-  const inner = Buffer.alloc(64 + 16 * 1024);
-  const outer = Buffer.alloc(64 + 32);
-  for (let i = 0; i < 64; i++) {
-    inner[i] = (secret[i] ?? 0) ^ 0x36;
-    outer[i] = (secret[i] ?? 0) ^ 0x5c;
-  }
-  const hmac = (head, body) => {
-    if (64 + 3 * head.length + body.length > inner.length) return createHmac("sha256", key).update(head).update(body).digest();
-    const at = 64 + inner.write(head, 64);
-    body.copy(inner, at);
-    outer.write(hash("sha256", inner.subarray(0, at + body.length), "binary"), 64, "latin1");
-    return Buffer.from(hash("sha256", outer, "binary"), "latin1");
-  };
+  const hmac = hmacSha256(Buffer.from(SECRET, "utf8"));
   return (calls) => {
     let handled = 0;
     for (let i = 0; i < calls; i++) {

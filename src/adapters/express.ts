@@ -95,7 +95,6 @@ const urlParts: UrlParts<ExpressRequestLike> = {
   },
 };
 
-
 /**
  * Wraps an Express route handler so it runs only for a verified webhook. The adapter reads
  * the raw body itself (no `express.raw()` needed; a Buffer it left in `req.body` is used),

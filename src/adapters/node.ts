@@ -50,7 +50,6 @@ const urlParts: UrlParts<IncomingMessage> = {
   local: (req) => `${(req.socket as TLSSocket | undefined)?.encrypted ? "https" : "http"}://${req.headers.host ?? "localhost"}${req.url ?? "/"}`,
 };
 
-
 const FAILED = errorResponse("handler_failed", 500, "hookguard/node: handling the webhook failed; the error is in the server's log.");
 
 // node:http has nowhere to send an error: a rejected listener would be an unhandled
