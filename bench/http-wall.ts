@@ -9,8 +9,10 @@
 //   npx tsx bench/http-wall.ts [--only=node,fastify] [--rounds=20] [--block=4000] [--bundle=DIR]... [--no-store] [--store=N]... [--verify]
 //
 // --store=N (repeatable): each bundle's server also with a memoryStore of at most N entries
-// (HOOKGUARD_HTTP_STORE=N; the default server's holds 100,000), to tell the store's cache
-// misses, which grow with its size, from its instructions, which do not.
+// and claims keyed `${event.id}/${n}` (HOOKGUARD_HTTP_STORE=N; the default server's store
+// holds 128 keys under the default key, the event's id), to tell the store's cache misses,
+// which grow with its size, from its instructions, which do not; --store=100000 is the
+// server of sessions 1-14.
 // --bundle=DIR (repeatable): hookguard bundles to compare (bench/http.ts's bundleHookguard
 // layout: index.mjs, node.mjs, … in DIR), e.g. one built from main and one from a change;
 // without it, one bundle built from src/ now. --no-store: each bundle's server also without

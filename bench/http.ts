@@ -4,16 +4,19 @@
 // constructEvent, and hookguard's handleWebhooks with the default memory store. Each
 // server runs in its own process (bench/http-server.ts); autocannon drives it from this one.
 //
-// Requests: before each server's run, a pool of 4,096 1 KiB Stripe events, each with its
-// own id, is signed with stripe.webhooks.generateTestHeaderString (fresh timestamps), and
-// autocannon cycles through it with the requests prebuilt (signing or building per
-// request in setupRequest made the load generator, not the server, the bottleneck on a
-// 2-core machine). The pool repeats within a run, so the hookguard server keys each claim
-// by event id + a sequence number (`idempotencyKey`): every request is verified, claimed
-// in the default memory store, dispatched and marked done, never answered "duplicate".
-// All four servers of a framework get the same requests. Each server counts the requests
-// it verified and prints the count when stopped: the run fails if it is short of the 2xx
-// answers autocannon saw.
+// Requests: before the warm-up and again before the measured run, 256 1 KiB Stripe events
+// per connection, each with its own id, are signed with stripe.webhooks.generateTestHeaderString
+// (fresh timestamps), and each autocannon connection cycles through its own 256 with the
+// requests prebuilt (signing or building per request in setupRequest made the load
+// generator, not the server, the bottleneck on a 2-core machine). An event thus comes back
+// only after 255 other claims, and the hookguard server's memory store holds 128 keys
+// (HTTP_STORE_ENTRIES in bench/http-server.ts), so under the receiver's default key, the
+// event's id, every request is verified, claimed, dispatched and marked done, never
+// answered "duplicate" (until session 15: one pool of 4,096 that all connections went
+// through in step, the default store, and claims keyed by id + a sequence number). All
+// four servers of a framework get the same requests. Each server counts the requests it
+// verified — a duplicate is not — and prints the count when stopped: the run fails if it
+// is short of the 2xx answers autocannon saw.
 //
 //   npx tsx bench/http.ts                      the full run (about 2 minutes)
 //   npx tsx bench/http.ts --only=node,hono     some frameworks
@@ -45,7 +48,7 @@ import Stripe from "stripe";
 import { build } from "tsup";
 import { bundling } from "../tsup.config";
 import { STRIPE_SECRET, jsonEvent } from "./fixtures";
-import { EVENT_TYPE, FRAMEWORKS, PATH, VARIANTS, type Framework, type Variant } from "./http-server";
+import { EVENT_TYPE, FRAMEWORKS, HTTP_STORE_ENTRIES, PATH, VARIANTS, type Framework, type Variant } from "./http-server";
 
 export interface HttpBenchOptions {
   /** Frameworks to run; all four by default. */
@@ -124,13 +127,21 @@ interface AutocannonOptions {
   connections: number;
   duration: number;
   pipelining: number;
-  requests: { method: string; path: string; headers: Record<string, string>; body: string }[];
+  requests: AutocannonRequest[];
+  /** Called with each connection's client as autocannon makes it. */
+  setupClient?: (client: { setRequests(requests: AutocannonRequest[]): void }) => void;
 }
+type AutocannonRequest = { method: string; path: string; headers: Record<string, string>; body: string };
 const autocannon = autocannonUntyped as (opts: AutocannonOptions) => Promise<AutocannonResult>;
 
 const SERVER = fileURLToPath(new URL("./http-server.ts", import.meta.url));
 const BODY_BYTES = 1024;
-const POOL = 4096;
+/**
+ * Events per connection in each of the two runs (warm-up, measured): every connection cycles
+ * through its own, so an event comes back only after 255 other claims, more than the hookguard
+ * server's store holds (HTTP_STORE_ENTRIES): each request is a new claim under the default key.
+ */
+const PER_CONNECTION = 256;
 const stripeClient = new Stripe("sk_test_x");
 
 // A 1 KiB event whose id is a fixed-width placeholder, replaced per request.
@@ -277,12 +288,22 @@ async function check(framework: Framework, variant: Variant, port: number): Prom
   if (forged.status !== 401) throw new Error(`${label}: a forged request got ${forged.status} ${forged.text}`);
 }
 
-function pool(): AutocannonOptions["requests"] {
-  return Array.from({ length: POOL }, () => ({ method: "POST", path: PATH, ...signedRequest() }));
+/** For each connection, its own PER_CONNECTION events, signed now. */
+function pool(connections: number): AutocannonRequest[][] {
+  return Array.from({ length: connections }, () => Array.from({ length: PER_CONNECTION }, () => ({ method: "POST", path: PATH, ...signedRequest() })));
 }
 
-async function load(port: number, connections: number, durationS: number, requests: AutocannonOptions["requests"]): Promise<AutocannonResult> {
-  return autocannon({ url: `http://127.0.0.1:${port}`, connections, duration: durationS, pipelining: 1, requests });
+/** autocannon with each connection on its own events (autocannon's `requests` would send every connection through the same list, in step). */
+async function load(port: number, durationS: number, shares: AutocannonRequest[][]): Promise<AutocannonResult> {
+  let next = 0;
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: shares.length,
+    duration: durationS,
+    pipelining: 1,
+    requests: shares[0]!,
+    setupClient: (client) => client.setRequests(shares[next++ % shares.length]!),
+  });
 }
 
 export function median(values: readonly number[]): number {
@@ -334,6 +355,8 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBen
 /** Starts one server, checks it, loads it (warm-up, then the measured run), stops it: its row. */
 async function runServer(framework: Framework, variant: Variant, options: HttpBenchOptions, bundle: string, round: number): Promise<HttpBenchRow> {
   const { connections = 10, durationS = 5, warmupS = 1, cpuProfDir, perfDir } = options;
+  // Each connection may hold a lease; the rest of the store must still turn over.
+  if (!(Number.isInteger(connections) && connections > 0 && connections <= HTTP_STORE_ENTRIES / 2)) throw new Error(`connections must be a whole number from 1 to ${HTTP_STORE_ENTRIES / 2}`);
   const perfFile = (ext: string) => (perfDir === undefined ? undefined : join(perfDir, `${framework}-${variant}-${round}.${ext}`));
   const server = await startServer(framework, variant, bundle, cpuProfDir, perfFile("data"), options.pin ?? false);
   let warm: AutocannonResult;
@@ -341,9 +364,9 @@ async function runServer(framework: Framework, variant: Variant, options: HttpBe
   let report: ServerReport;
   try {
     await check(framework, variant, server.port);
-    const requests = pool();
-    warm = await load(server.port, connections, warmupS, requests);
-    r = await load(server.port, connections, durationS, requests);
+    // Two sets of events, so that the measured run sends none the warm-up sent last.
+    warm = await load(server.port, warmupS, pool(connections));
+    r = await load(server.port, durationS, pool(connections));
   } finally {
     report = await stopServer(server);
     await server.perfDone;
