@@ -50,9 +50,17 @@ import { rawStripe } from "./raw";
 import { uniqueSuffix } from "./unique-suffix.mjs";
 
 export const FRAMEWORKS = ["node", "express", "fastify", "hono"] as const;
-export const VARIANTS = ["bare", "limit", "stripe-sdk", "hookguard"] as const;
+// "limit-delay", run only when asked for (`--variants=limit,limit-delay,hookguard`): the raw
+// limit plus a busy-wait of HTTP_LIMIT_DELAY_NS per request — a known cost in user space, to
+// read what loopback makes of one (session 15: 1.4 µs of waiting cost 3.4 µs of CPU per
+// request on Hono, 0.89× the limit's req/s).
+export const VARIANTS = ["bare", "limit", "stripe-sdk", "hookguard", "limit-delay"] as const;
+/** The servers a run has when none are named. */
+export const DEFAULT_VARIANTS = ["bare", "limit", "stripe-sdk", "hookguard"] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 export type Variant = (typeof VARIANTS)[number];
+/** The "limit-delay" server's busy-wait per request, in ns: HOOKGUARD_HTTP_DELAY_NS, 1,000 by default. */
+export const HTTP_LIMIT_DELAY_NS = Number(process.env.HOOKGUARD_HTTP_DELAY_NS ?? 1000);
 export const PATH = "/webhooks/stripe";
 export const EVENT_TYPE = "invoice.paid";
 
@@ -66,10 +74,22 @@ const BAD_HEADERS = { ...JSON_HEADERS, "content-length": String(Buffer.byteLengt
 /** Verifies a Stripe request; returns the parsed event, or undefined if it does not verify. */
 type Check = (body: Buffer, signature: string | undefined) => unknown;
 
-function checker(variant: "limit" | "stripe-sdk"): Check {
+type Checked = Exclude<Variant, "bare" | "hookguard">;
+
+function checker(variant: Checked): Check {
   if (variant === "limit") {
     const raw = rawStripe(STRIPE_SECRET);
     return (body, signature) => raw(body, { "stripe-signature": signature });
+  }
+  if (variant === "limit-delay") {
+    if (!(HTTP_LIMIT_DELAY_NS >= 0 && HTTP_LIMIT_DELAY_NS < 1e9)) throw new Error("HOOKGUARD_HTTP_DELAY_NS must be a number of nanoseconds from 0 to 1e9");
+    const raw = rawStripe(STRIPE_SECRET);
+    const delay = BigInt(Math.round(HTTP_LIMIT_DELAY_NS));
+    return (body, signature) => {
+      const start = process.hrtime.bigint();
+      while (process.hrtime.bigint() - start < delay);
+      return raw(body, { "stripe-signature": signature });
+    };
   }
   const client = new Stripe("sk_test_x");
   return (body, signature) => {
@@ -155,7 +175,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function nodeHandler(variant: Exclude<Variant, "hookguard">): (req: IncomingMessage, res: ServerResponse) => void {
-  const check = variant === "bare" ? undefined : checker(variant as "limit" | "stripe-sdk");
+  const check = variant === "bare" ? undefined : checker(variant as Checked);
   return (req, res) => {
     readBody(req).then(
       (body) => {
@@ -239,7 +259,7 @@ export async function createBenchServer(framework: Framework, variant: Variant):
       if (hg) {
         await app.register(hg.fastify.handleWebhooks(receiver(hg)), { path: PATH });
       } else {
-        const check = variant === "bare" ? undefined : checker(variant as "limit" | "stripe-sdk");
+        const check = variant === "bare" ? undefined : checker(variant as Checked);
         await app.register(async (scope) => {
           scope.removeAllContentTypeParsers();
           scope.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
@@ -258,7 +278,7 @@ export async function createBenchServer(framework: Framework, variant: Variant):
         const webhooks = hg.fetch.handleWebhooks(receiver(hg));
         app.post(PATH, (c) => webhooks(c.req.raw));
       } else {
-        const check = variant === "bare" ? undefined : checker(variant as "limit" | "stripe-sdk");
+        const check = variant === "bare" ? undefined : checker(variant as Checked);
         app.post(PATH, async (c) => {
           const body = Buffer.from(await c.req.raw.arrayBuffer());
           if (verified(check, body, c.req.raw.headers.get("stripe-signature"))) return new Response(OK_BODY, { status: 200, headers: JSON_HEADERS });

@@ -48,7 +48,7 @@ import Stripe from "stripe";
 import { build } from "tsup";
 import { bundling } from "../tsup.config";
 import { STRIPE_SECRET, jsonEvent } from "./fixtures";
-import { EVENT_TYPE, FRAMEWORKS, HTTP_STORE_ENTRIES, PATH, VARIANTS, type Framework, type Variant } from "./http-server";
+import { DEFAULT_VARIANTS, EVENT_TYPE, FRAMEWORKS, HTTP_LIMIT_DELAY_NS, HTTP_STORE_ENTRIES, PATH, VARIANTS, type Framework, type Variant } from "./http-server";
 
 export interface HttpBenchOptions {
   /** Frameworks to run; all four by default. */
@@ -337,7 +337,7 @@ function combine(runs: readonly HttpBenchRow[]): HttpBenchRow {
 
 /** Runs every framework × variant (`rounds` times, interleaved) and reports each server's medians. */
 export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBenchRow[]> {
-  const { frameworks = FRAMEWORKS, variants = VARIANTS, rounds = 1 } = options;
+  const { frameworks = FRAMEWORKS, variants = DEFAULT_VARIANTS, rounds = 1 } = options;
   if (options.pin) pinLoadGenerator();
   const runs = new Map<string, HttpBenchRow[]>();
   for (let round = 0; round < rounds; round++) {
@@ -398,7 +398,7 @@ async function runServer(framework: Framework, variant: Variant, options: HttpBe
 
 /** One round: every framework × variant, one server process at a time, each killed after its run. */
 async function benchRound(options: HttpBenchOptions, round = 0): Promise<HttpBenchRow[]> {
-  const { frameworks = FRAMEWORKS, variants = VARIANTS, onResult } = options;
+  const { frameworks = FRAMEWORKS, variants = DEFAULT_VARIANTS, onResult } = options;
   const rows: HttpBenchRow[] = [];
   const bundle = await bundleHookguard();
   try {
@@ -416,7 +416,13 @@ async function benchRound(options: HttpBenchOptions, round = 0): Promise<HttpBen
 }
 
 const FRAMEWORK_TITLE: Record<Framework, string> = { node: "Node http", express: "Express 5", fastify: "Fastify 5", hono: "Hono (node-server)" };
-const VARIANT_TITLE: Record<Variant, string> = { bare: "bare (no verification)", limit: "raw limit (node:crypto by hand)", "stripe-sdk": "stripe constructEvent", hookguard: "hookguard handleWebhooks" };
+const VARIANT_TITLE: Record<Variant, string> = {
+  bare: "bare (no verification)",
+  limit: "raw limit (node:crypto by hand)",
+  "stripe-sdk": "stripe constructEvent",
+  hookguard: "hookguard handleWebhooks",
+  "limit-delay": `raw limit + ${fmt(HTTP_LIMIT_DELAY_NS)} ns busy-wait`,
+};
 /** hookguard's req/s must reach this fraction of the raw limit's, in every framework. */
 export const HTTP_TARGET = 0.95;
 
@@ -478,6 +484,14 @@ export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
     const cpu = limit.roundCpuUs.map((n, i) => n / hg.roundCpuUs[i]!).filter((r) => !Number.isNaN(r));
     if (cpu.length > 0) targets.push(`  raw limit ÷ hookguard CPU per request round by round ${cpu.map((r) => r.toFixed(2)).join(", ")}; median ${median(cpu).toFixed(2)}×`);
   }
+  for (const framework of FRAMEWORKS) {
+    const delayed = rowOf(framework, "limit-delay");
+    const limit = rowOf(framework, "limit");
+    if (!delayed || !limit) continue;
+    const ratios = delayed.roundReqPerSec.map((n, i) => n / limit.roundReqPerSec[i]!);
+    const cpu = delayed.cpuUsPerRequest !== undefined && limit.cpuUsPerRequest !== undefined ? `; CPU per request +${fmt(delayed.cpuUsPerRequest - limit.cpuUsPerRequest, 1)} µs (medians)` : "";
+    targets.push(`- ${FRAMEWORK_TITLE[framework]}: ${VARIANT_TITLE["limit-delay"]} ÷ raw limit round by round ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${median(ratios).toFixed(2)}×${cpu}`);
+  }
   out.push("", ...targets);
   return out.join("\n");
 }
@@ -494,7 +508,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const rounds = Number(args.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length) ?? 1);
   const pin = args.includes("--pin");
   const frameworks = only ? FRAMEWORKS.filter((f) => only.includes(f)) : FRAMEWORKS;
-  const variants = servers ? VARIANTS.filter((v) => servers.includes(v)) : VARIANTS;
+  const variants = servers ? VARIANTS.filter((v) => servers.includes(v)) : DEFAULT_VARIANTS;
   console.log(`HTTP bench: ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, loopback${pin ? ", server on CPU 0 and load generator on CPU 1" : ""}, 10 connections, ${duration ?? 5} s per server after ${warmup} s warm-up, ${rounds} round(s) (medians), 1 KiB bodies\n`);
   const rows = await benchHttp({
     frameworks,
