@@ -125,12 +125,12 @@ async function loadHookguard(): Promise<Hookguard> {
 
 /**
  * Keys the hookguard server's store holds: fewer than separate any two requests of one event.
- * Every event of a pool comes back — over loopback after at least 204 other claims (each
- * autocannon connection cycles through its own share of 2,048 events: bench/http.ts), in
+ * Every event of a pool comes back — over loopback after at least 255 other claims (each
+ * autocannon connection cycles through its own 256 events: bench/http.ts), in
  * memory after 511 (a pool of 512 sent in turn) — and by then a full store of 128 keys has
  * evicted it, so every request is a new claim under the receiver's default key, the event's
  * id. Until session 15 the store held the default 100,000 keys and each claim was keyed
- * `${event.id}/${n}`: a string the bench built and the store read through the join, ~280 ns
+ * `${event.id}/${n}`: a string the bench built and the store read through the join, ~210 ns
  * a request no user of the default key pays (session 15); the store's size barely matters
  * (session 12: 0.925× with 100,000 keys, 0.924× with 1,000).
  */
