@@ -47,6 +47,7 @@ import type * as NodeAdapter from "../src/adapters/node";
 import type * as Index from "../src/index";
 import { STRIPE_SECRET, jsonEvent } from "./fixtures";
 import { rawStripe } from "./raw";
+import { BENCH_STORE_ENTRIES } from "./bench-store.mjs";
 import { uniqueSuffix } from "./unique-suffix.mjs";
 
 export const FRAMEWORKS = ["node", "express", "fastify", "hono"] as const;
@@ -134,7 +135,7 @@ async function loadHookguard(): Promise<Hookguard> {
  * a request no user of the default key pays (session 15); the store's size barely matters
  * (session 12: 0.925× with 100,000 keys, 0.924× with 1,000).
  */
-export const HTTP_STORE_ENTRIES = 128;
+export const HTTP_STORE_ENTRIES = BENCH_STORE_ENTRIES;
 
 // HOOKGUARD_HTTP_STORE=none: the hookguard server without the idempotency store (no key, so
 // no claim, no completion), to split its cost from verification's and the receiver's.

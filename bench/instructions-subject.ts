@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import type * as Index from "../src/index";
 import { GITHUB_SECRET, STANDARD_SECRET, STRIPE_SECRET, jsonEvent, signFixture, type SignedFixture } from "./fixtures";
 import { rawGitHub, rawStandardWebhooks, rawStripe } from "./raw";
-import { uniqueSuffix } from "./unique-suffix.mjs";
+import { BENCH_STORE_ENTRIES } from "./bench-store.mjs";
 import { github, standardWebhooks, stripe } from "../src/index";
 import type * as FetchAdapter from "../src/adapters/fetch";
 
@@ -56,16 +56,16 @@ if (subject === "raw") {
   }
 } else if (subject === "receiver" || subject === "receiver-nostore") {
   // The receiver as the adapters call it: its value-or-promise entry, hanging on `receive`
-  // under a private symbol (src/internal/receive-now.ts). "receiver": the default memory
-  // store, each call a new key (`${id}/${n}`: the pool repeats, and a repeat would be a
-  // duplicate); "receiver-nostore": no key, so no claim and no completion.
+  // under a private symbol (src/internal/receive-now.ts). "receiver": each call claimed
+  // under the default key in a memory store of BENCH_STORE_ENTRIES keys (bench-store.mjs:
+  // the pool repeats after more claims than that); "receiver-nostore": no key, so no claim
+  // and no completion.
   const hg = (await import(pathToFileURL(`${dist}/index.js`).href)) as typeof Index;
   if (scheme !== "stripe") throw new Error("the receiver subjects run the Stripe scheme only");
-  let n = 0;
   let handled = 0;
   const receiver =
     subject === "receiver"
-      ? hg.createWebhookReceiver({ scheme: hg.stripe({ secret }), idempotencyKey: (event) => `${event.id}/${uniqueSuffix(n++)}` })
+      ? hg.createWebhookReceiver({ scheme: hg.stripe({ secret }), store: hg.memoryStore({ maxEntries: BENCH_STORE_ENTRIES }) })
       : hg.createWebhookReceiver({ scheme: hg.stripe({ secret }), idempotencyKey: () => undefined, missingId: "process" });
   receiver.on("invoice.paid", () => void handled++);
   const tag = Object.getOwnPropertySymbols(receiver.receive).find((s) => s.description === "hookguard.receiveNow");
@@ -81,16 +81,15 @@ if (subject === "raw") {
 } else if (subject === "fetch" || subject === "fetch-limit") {
   // The Web adapter's overhead, without a server: a Request shaped like @hono/node-server's
   // lightweight one (headers read from a record, the body handed over as one buffer, no
-  // stream), answered by hookguard/fetch's handleWebhooks (default memory store, a new key
-  // each call) or by the hand-written handler of bench/http-server.ts's Hono limit.
+  // stream), answered by hookguard/fetch's handleWebhooks (a new claim each call, as for
+  // "receiver") or by the hand-written handler of bench/http-server.ts's Hono limit.
   if (scheme !== "stripe") throw new Error("the fetch subjects run the Stripe scheme only");
   const requests = pool.map((f) => lightRequest(f));
   let respond: (request: Request) => Promise<Response>;
   if (subject === "fetch") {
     const hg = (await import(pathToFileURL(`${dist}/index.js`).href)) as typeof Index;
     const fetchAdapter = (await import(pathToFileURL(`${dist}/fetch.js`).href)) as typeof FetchAdapter;
-    let n = 0;
-    const receiver = hg.createWebhookReceiver({ scheme: hg.stripe({ secret }), idempotencyKey: (event) => `${event.id}/${uniqueSuffix(n++)}` });
+    const receiver = hg.createWebhookReceiver({ scheme: hg.stripe({ secret }), store: hg.memoryStore({ maxEntries: BENCH_STORE_ENTRIES }) });
     receiver.on("invoice.paid", () => {});
     respond = fetchAdapter.handleWebhooks(receiver);
   } else {

@@ -3,6 +3,7 @@
 // signed Stripe events and the same loops for both.
 import { timingSafeEqual } from "node:crypto";
 import { hmacSha256 } from "./hmac-sha256.mjs";
+import { BENCH_STORE_ENTRIES } from "./bench-store.mjs";
 import { uniqueSuffix } from "./unique-suffix.mjs";
 
 export const SECRET = "whsec_bench_secret_0123456789abcdef";
@@ -55,15 +56,19 @@ export function rawLoop(pool) {
 
 /**
  * createWebhookReceiver({ scheme: stripe({ secret }) }) through the value-or-promise entry
- * the adapters call: `(calls) => handled`. With the default memory store and `${id}/${n}`
- * keys (the pool repeats; see unique-suffix.mjs) unless `store` is false: then no key, no claim.
+ * the adapters call: `(calls) => handled`. Each event claimed under the default key in a
+ * memory store of BENCH_STORE_ENTRIES keys (see bench-store.mjs); with `store: false`, no
+ * key and no claim; with `legacyKey`, the receiver of sessions 1-14: the default store and
+ * `${id}/${n}` keys (unique-suffix.mjs).
  */
-export function receiverLoop(hg, scheme, pool, { store = true } = {}) {
+export function receiverLoop(hg, scheme, pool, { store = true, legacyKey = false } = {}) {
   let n = 0;
   let handled = 0;
-  const receiver = store
-    ? hg.createWebhookReceiver({ scheme, idempotencyKey: (event) => `${event.id}/${uniqueSuffix(n++)}` })
-    : hg.createWebhookReceiver({ scheme, idempotencyKey: () => undefined, missingId: "process" });
+  const receiver = !store
+    ? hg.createWebhookReceiver({ scheme, idempotencyKey: () => undefined, missingId: "process" })
+    : legacyKey
+      ? hg.createWebhookReceiver({ scheme, idempotencyKey: (event) => `${event.id}/${uniqueSuffix(n++)}` })
+      : hg.createWebhookReceiver({ scheme, store: hg.memoryStore({ maxEntries: BENCH_STORE_ENTRIES }) });
   receiver.on("invoice.paid", () => void handled++);
   const tag = Object.getOwnPropertySymbols(receiver.receive).find((s) => s.description === "hookguard.receiveNow");
   const receiveNow = tag && receiver.receive[tag];

@@ -18,7 +18,13 @@ const [dist = "dist", roundsArg = "30", blockArg = "10000"] = process.argv.slice
 const hg = await import(pathToFileURL(`${dist}/index.js`).href);
 const scheme = hg.stripe({ secret: SECRET });
 const pool = await signedPool(hg, scheme);
-const subjects = { raw: rawLoop(pool), "no store": receiverLoop(hg, scheme, pool, { store: false }), receiver: receiverLoop(hg, scheme, pool) };
+const subjects = {
+  raw: rawLoop(pool),
+  "no store": receiverLoop(hg, scheme, pool, { store: false }),
+  receiver: receiverLoop(hg, scheme, pool),
+  // Sessions 1-14's receiver: the default store of 100,000 keys, claims keyed `${id}/${n}`.
+  "old key": receiverLoop(hg, scheme, pool, { legacyKey: true }),
+};
 const names = Object.keys(subjects);
 const block = Number(blockArg);
 const times = Object.fromEntries(names.map((n) => [n, []]));
