@@ -91,6 +91,15 @@ describe("base64ToBytes", () => {
     expect(base64ToBytes(bad)).toBeUndefined();
   });
 
+  // Each is something Buffer's lenient decoder turns into bytes of the right count: the
+  // URL-safe alphabet, a character beyond ASCII read by its low byte ("\u0141" as "A"), and
+  // a set bit past the data in each position the padding leaves unused.
+  it.each(["ab-d", "ab_d", "aG\u0141=", "\u0141Gk=", "aI==", "aE==", "aC==", "aB==", "aGm=", "aGl="])("rejects %j, which Buffer alone would decode", (bad) => {
+    expect(Buffer.from(bad, "base64").byteLength).toBe((bad.length / 4) * 3 - (bad.endsWith("==") ? 2 : bad.endsWith("=") ? 1 : 0));
+    expect(base64ToBytes(bad)).toBeUndefined();
+    expect(base64ToBytesPortable(bad)).toBeUndefined();
+  });
+
   it("rejects non-canonical padding bits in signatures, and accepts them only when asked (secrets)", () => {
     // "aGk=" and "aGl=" decode to the same two bytes: only the first is canonical.
     expect(base64ToBytes("aGl=")).toBeUndefined();
