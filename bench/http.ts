@@ -30,7 +30,9 @@
 //   npx tsx bench/http.ts --only=node --variants=limit,hookguard --perf=/tmp/perf
 //                                              each server sampled by Linux perf (cpu-clock),
 //                                              V8's functions named: compare with
-//                                              `npx tsx bench/perf-diff.ts`
+//                                              `npx tsx bench/perf-diff.ts`; with --perf-callgraph,
+//                                              call chains too (`perf report -G`: who calls a
+//                                              kernel function, e.g. the send path's wake-up)
 //   HOOKGUARD_HTTP_STORE=none npx tsx bench/http.ts --only=node --variants=limit,hookguard --rounds=8 --duration=3
 //                                              the hookguard server without its idempotency
 //                                              store (to split its cost off); with two or more
@@ -73,6 +75,8 @@ export interface HttpBenchOptions {
    * function, native and JavaScript alike.
    */
   readonly perfDir?: string;
+  /** With `perfDir`: record call chains too (`perf record -g`). */
+  readonly perfCallGraph?: boolean;
   /**
    * Rounds: each round runs every framework × variant once, in turn, and each figure
    * reported is the median over the rounds. On a shared machine a burst of other work
@@ -202,7 +206,7 @@ function pinLoadGenerator(): void {
   }
 }
 
-async function startServer(framework: Framework, variant: Variant, bundle: string, cpuProfDir: string | undefined, perfFile: string | undefined, pin: boolean): Promise<Server> {
+async function startServer(framework: Framework, variant: Variant, bundle: string, cpuProfDir: string | undefined, perfFile: string | undefined, pin: boolean, callGraph = false): Promise<Server> {
   // One folder per server: tsx's loader thread writes a profile of its own next to the main thread's.
   const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, `${framework}-${variant}`)}`];
   if (perfFile !== undefined) prof.push("--perf-basic-prof");
@@ -229,7 +233,7 @@ async function startServer(framework: Framework, variant: Variant, bundle: strin
     });
   });
   // perf attaches once the server listens (start-up left out) and stops when it exits.
-  const perf = perfFile === undefined ? undefined : spawn("perf", ["record", "-q", "-e", "cpu-clock", "-F", "2999", "-p", String(child.pid), "-o", perfFile], { stdio: "ignore" });
+  const perf = perfFile === undefined ? undefined : spawn("perf", ["record", ...(callGraph ? ["-g"] : []), "-q", "-e", "cpu-clock", "-F", "2999", "-p", String(child.pid), "-o", perfFile], { stdio: "ignore" });
   // A machine without perf fails the run with that, not with an unhandled "error" event.
   const perfDone =
     perf === undefined
@@ -358,7 +362,7 @@ async function runServer(framework: Framework, variant: Variant, options: HttpBe
   // Each connection may hold a lease; the rest of the store must still turn over.
   if (!(Number.isInteger(connections) && connections > 0 && connections <= HTTP_STORE_ENTRIES / 2)) throw new Error(`connections must be a whole number from 1 to ${HTTP_STORE_ENTRIES / 2}`);
   const perfFile = (ext: string) => (perfDir === undefined ? undefined : join(perfDir, `${framework}-${variant}-${round}.${ext}`));
-  const server = await startServer(framework, variant, bundle, cpuProfDir, perfFile("data"), options.pin ?? false);
+  const server = await startServer(framework, variant, bundle, cpuProfDir, perfFile("data"), options.pin ?? false, options.perfCallGraph ?? false);
   let warm: AutocannonResult;
   let r: AutocannonResult;
   let report: ServerReport;
@@ -515,6 +519,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     variants,
     cpuProfDir,
     perfDir,
+    perfCallGraph: args.includes("--perf-callgraph"),
     rounds,
     pin,
     durationS: duration === undefined ? 5 : Number(duration),
