@@ -124,19 +124,9 @@ async function loadHookguard(): Promise<Hookguard> {
   return hg;
 }
 
-/**
- * Keys the hookguard server's store holds: fewer than separate any two requests of one event.
- * Every event of a pool comes back — over loopback after at least 255 other claims (each
- * autocannon connection cycles through its own 256 events: bench/http.ts), in
- * memory after 511 (a pool of 512 sent in turn) — and by then a full store of 128 keys has
- * evicted it, so every request is a new claim under the receiver's default key, the event's
- * id. Until session 15 the store held the default 100,000 keys and each claim was keyed
- * `${event.id}/${n}`: a string the bench built and the store read through the join, ~210 ns
- * a request no user of the default key pays (session 15); the store's size barely matters
- * (session 12: 0.925× with 100,000 keys, 0.924× with 1,000).
- */
-export const HTTP_STORE_ENTRIES = BENCH_STORE_ENTRIES;
-
+// By default the hookguard server claims under the receiver's default key, the event's id, in
+// a store of BENCH_STORE_ENTRIES keys, fewer than separate two requests of one event (see
+// bench-store.mjs: over loopback 255 other claims at least, in memory 511).
 // HOOKGUARD_HTTP_STORE=none: the hookguard server without the idempotency store (no key, so
 // no claim, no completion), to split its cost from verification's and the receiver's.
 // HOOKGUARD_HTTP_STORE=<n>: a memoryStore of at most n entries, each claim keyed
@@ -151,7 +141,7 @@ function receiver({ index: { createWebhookReceiver, memoryStore, stripe } }: Hoo
       ? createWebhookReceiver({ scheme, idempotencyKey: () => undefined, missingId: "process" })
       : setting !== undefined && Number(setting) > 0
         ? createWebhookReceiver({ scheme, store: memoryStore({ maxEntries: Number(setting) }), idempotencyKey: (event) => `${event.id}/${uniqueSuffix(seq++)}` })
-        : createWebhookReceiver({ scheme, store: memoryStore({ maxEntries: HTTP_STORE_ENTRIES }) });
+        : createWebhookReceiver({ scheme, store: memoryStore({ maxEntries: BENCH_STORE_ENTRIES }) });
   r.on(EVENT_TYPE, () => {
     processed++;
   });

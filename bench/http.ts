@@ -10,7 +10,7 @@
 // requests prebuilt (signing or building per request in setupRequest made the load
 // generator, not the server, the bottleneck on a 2-core machine). An event thus comes back
 // only after 255 other claims, and the hookguard server's memory store holds 128 keys
-// (HTTP_STORE_ENTRIES in bench/http-server.ts), so under the receiver's default key, the
+// (BENCH_STORE_ENTRIES in bench/bench-store.mjs), so under the receiver's default key, the
 // event's id, every request is verified, claimed, dispatched and marked done, never
 // answered "duplicate" (until session 15: one pool of 4,096 that all connections went
 // through in step, the default store, and claims keyed by id + a sequence number). All
@@ -49,8 +49,9 @@ import autocannonUntyped from "autocannon";
 import Stripe from "stripe";
 import { build } from "tsup";
 import { bundling } from "../tsup.config";
+import { BENCH_STORE_ENTRIES } from "./bench-store.mjs";
 import { STRIPE_SECRET, jsonEvent } from "./fixtures";
-import { DEFAULT_VARIANTS, EVENT_TYPE, FRAMEWORKS, HTTP_LIMIT_DELAY_NS, HTTP_STORE_ENTRIES, PATH, VARIANTS, type Framework, type Variant } from "./http-server";
+import { DEFAULT_VARIANTS, EVENT_TYPE, FRAMEWORKS, HTTP_LIMIT_DELAY_NS, PATH, VARIANTS, type Framework, type Variant } from "./http-server";
 
 export interface HttpBenchOptions {
   /** Frameworks to run; all four by default. */
@@ -143,7 +144,7 @@ const BODY_BYTES = 1024;
 /**
  * Events per connection in each of the two runs (warm-up, measured): every connection cycles
  * through its own, so an event comes back only after 255 other claims, more than the hookguard
- * server's store holds (HTTP_STORE_ENTRIES): each request is a new claim under the default key.
+ * server's store holds (BENCH_STORE_ENTRIES): each request is a new claim under the default key.
  */
 const PER_CONNECTION = 256;
 const stripeClient = new Stripe("sk_test_x");
@@ -360,7 +361,7 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<HttpBen
 async function runServer(framework: Framework, variant: Variant, options: HttpBenchOptions, bundle: string, round: number): Promise<HttpBenchRow> {
   const { connections = 10, durationS = 5, warmupS = 1, cpuProfDir, perfDir } = options;
   // Each connection may hold a lease; the rest of the store must still turn over.
-  if (!(Number.isInteger(connections) && connections > 0 && connections <= HTTP_STORE_ENTRIES / 2)) throw new Error(`connections must be a whole number from 1 to ${HTTP_STORE_ENTRIES / 2}`);
+  if (!(Number.isInteger(connections) && connections > 0 && connections <= BENCH_STORE_ENTRIES / 2)) throw new Error(`connections must be a whole number from 1 to ${BENCH_STORE_ENTRIES / 2}`);
   const perfFile = (ext: string) => (perfDir === undefined ? undefined : join(perfDir, `${framework}-${variant}-${round}.${ext}`));
   const server = await startServer(framework, variant, bundle, cpuProfDir, perfFile("data"), options.pin ?? false, options.perfCallGraph ?? false);
   let warm: AutocannonResult;
