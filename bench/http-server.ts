@@ -84,12 +84,12 @@ function checker(variant: Checked): Check {
   }
   if (variant === "limit-delay") {
     if (!(HTTP_LIMIT_DELAY_NS >= 0 && HTTP_LIMIT_DELAY_NS < 1e9)) throw new Error("HOOKGUARD_HTTP_DELAY_NS must be a number of nanoseconds from 0 to 1e9");
-    const raw = rawStripe(STRIPE_SECRET);
+    const limit = checker("limit");
     const delay = BigInt(Math.round(HTTP_LIMIT_DELAY_NS));
     return (body, signature) => {
       const start = process.hrtime.bigint();
       while (process.hrtime.bigint() - start < delay);
-      return raw(body, { "stripe-signature": signature });
+      return limit(body, signature);
     };
   }
   const client = new Stripe("sk_test_x");

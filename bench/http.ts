@@ -435,6 +435,16 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** `a` ÷ `b` in requests per second, round by round (rounds run each server right after the other). */
+function reqPerSecRatios(a: HttpBenchRow, b: HttpBenchRow): number[] {
+  return a.roundReqPerSec.map((n, i) => n / b.roundReqPerSec[i]!);
+}
+
+/** Ratios of each round, then their median: "0.98, 1.02, 0.97; median 0.98×". */
+function roundByRound(ratios: readonly number[]): string {
+  return `${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${median(ratios).toFixed(2)}×`;
+}
+
 /** The results as a Markdown table, then the ratios and targets per framework. */
 export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
   const head = ["framework", "server", "req/s", "p50 ms", "p99 ms", "server CPU µs/req", "of which GC", "requests", "failures"];
@@ -484,18 +494,16 @@ export function formatHttpBench(rows: readonly HttpBenchRow[]): string {
     const hg = rowOf(framework, "hookguard");
     const limit = rowOf(framework, "limit");
     if (!hg || !limit || hg.roundReqPerSec.length < 2) continue;
-    const ratios = hg.roundReqPerSec.map((n, i) => n / limit.roundReqPerSec[i]!);
-    targets.push(`- ${FRAMEWORK_TITLE[framework]}: hookguard ÷ raw limit round by round ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${median(ratios).toFixed(2)}×`);
+    targets.push(`- ${FRAMEWORK_TITLE[framework]}: hookguard ÷ raw limit round by round ${roundByRound(reqPerSecRatios(hg, limit))}`);
     const cpu = limit.roundCpuUs.map((n, i) => n / hg.roundCpuUs[i]!).filter((r) => !Number.isNaN(r));
-    if (cpu.length > 0) targets.push(`  raw limit ÷ hookguard CPU per request round by round ${cpu.map((r) => r.toFixed(2)).join(", ")}; median ${median(cpu).toFixed(2)}×`);
+    if (cpu.length > 0) targets.push(`  raw limit ÷ hookguard CPU per request round by round ${roundByRound(cpu)}`);
   }
   for (const framework of FRAMEWORKS) {
     const delayed = rowOf(framework, "limit-delay");
     const limit = rowOf(framework, "limit");
     if (!delayed || !limit) continue;
-    const ratios = delayed.roundReqPerSec.map((n, i) => n / limit.roundReqPerSec[i]!);
     const cpu = delayed.cpuUsPerRequest !== undefined && limit.cpuUsPerRequest !== undefined ? `; CPU per request +${fmt(delayed.cpuUsPerRequest - limit.cpuUsPerRequest, 1)} µs (medians)` : "";
-    targets.push(`- ${FRAMEWORK_TITLE[framework]}: ${VARIANT_TITLE["limit-delay"]} ÷ raw limit round by round ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${median(ratios).toFixed(2)}×${cpu}`);
+    targets.push(`- ${FRAMEWORK_TITLE[framework]}: ${VARIANT_TITLE["limit-delay"]} ÷ raw limit round by round ${roundByRound(reqPerSecRatios(delayed, limit))}${cpu}`);
   }
   out.push("", ...targets);
   return out.join("\n");
