@@ -7,8 +7,11 @@ const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof B
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 // Canonical base64 (RFC 4648 §3.5): the unused low bits of the character before the
 // padding are zero. Decoders ignore those bits, so without this one signature would verify
-// under 4 spellings (16 for SHA-512), and a changed character would still pass.
-const CANONICAL_BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
+// under 4 spellings (16 for SHA-512), and a changed character would still pass. Before "=="
+// (4 unused bits) only these 4 characters qualify, before "=" (2 bits) these 16.
+const LAST_BEFORE_TWO_PADS = "AQgw";
+const LAST_BEFORE_ONE_PAD = "AEIMQUYcgkosw048";
+const CANONICAL_BASE64_RE = new RegExp(`^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][${LAST_BEFORE_TWO_PADS}]==|[A-Za-z0-9+/]{2}[${LAST_BEFORE_ONE_PAD}]=)?$`);
 
 const textEncoder = new TextEncoder();
 // ignoreBOM keeps a leading BOM, as Buffer#toString does: both paths decode alike.
@@ -79,9 +82,8 @@ export function base64ToBytes(b64: string, canonical = true): Uint8Array | undef
   const out = NodeBuffer.from(b64, "base64");
   if (out.byteLength !== (n / 4) * 3 - pad) return undefined;
   if (NodeBuffer.byteLength(b64, "utf8") !== n || b64.indexOf("-") !== -1 || b64.indexOf("_") !== -1) return undefined;
-  // The character before the padding has unused bits, which must be zero: with one "=" it
-  // is one of 16 characters, with two one of 4 (as in CANONICAL_BASE64_RE).
-  if (pad !== 0 && !(pad === 1 ? "AEIMQUYcgkosw048" : "AQgw").includes(b64[n - 1 - pad]!)) return undefined;
+  // The character before the padding has unused bits, which must be zero.
+  if (pad !== 0 && !(pad === 1 ? LAST_BEFORE_ONE_PAD : LAST_BEFORE_TWO_PADS).includes(b64[n - 1 - pad]!)) return undefined;
   return out;
 }
 
