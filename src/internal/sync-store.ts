@@ -22,8 +22,13 @@ export interface SyncStoreOps {
    * store takes for its own reading when its clock is `Date.now`.
    */
   claim(prefix: string, id: string, key: string, leaseMs: number, dateNow?: number): number;
-  /** `complete(key, token(lease), { ttlMs })`, answered at once. */
-  complete(key: string, lease: number, ttlMs: number): boolean;
+  /**
+   * `complete(key, token(lease), { ttlMs })`, answered at once. `dateNow`: the reading of
+   * Date.now the claim was given, passed only when nothing else ran since the claim (one
+   * synchronous run): the store then takes it for the completion's time when its clock is
+   * `Date.now`, so the lease counts as live and the key's `ttlMs` runs from the claim.
+   */
+  complete(key: string, lease: number, ttlMs: number, dateNow?: number): boolean;
   /** The token the store's async API knows the lease by. */
   token(lease: number): string;
 }

@@ -542,10 +542,12 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   /**
    * `complete` of the lease numbered `lease` on the slot found (NONE when there is none).
    * Numbers are unique per claim, so a slot that holds `lease` holds that claim's key.
+   * `dateNow`: the claim's own reading of Date.now, from a caller that ran nothing else since
+   * (see `SyncStoreOps.complete`); taken for the time when the clock is Date.now.
    */
-  function completeSlot(slot: number, ttlMsOption: unknown): boolean {
+  function completeSlot(slot: number, ttlMsOption: unknown, dateNow?: number): boolean {
     const ttlMs = durationMs(ttlMsOption, "ttlMs", "memoryStore().complete(key, token, { ttlMs })");
-    const t = now();
+    const t = dateNow !== undefined && dateClock ? dateNow : now();
     if (slot === NONE) return false;
     if (expiryOf(slot) <= t) {
       // The lease ran out before the work finished: the key is free again, not ours.
@@ -610,7 +612,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   registerSyncOps(store, {
     claim: (keyPrefix, keyId, key, leaseMs, dateNow) => claimNow(key, leaseMs, keyPrefix, keyId, dateNow),
     // The lease just claimed is the usual one: found by its slot, without hashing the key.
-    complete: (key, lease, ttlMs) => completeSlot(lastSlot !== NONE && lease > 0 && leaseOfSlot(lastSlot) === lease ? lastSlot : leaseOf(key, lease), ttlMs),
+    complete: (key, lease, ttlMs, dateNow) => completeSlot(lastSlot !== NONE && lease > 0 && leaseOfSlot(lastSlot) === lease ? lastSlot : leaseOf(key, lease), ttlMs, dateNow),
     token: (lease) => tokenStart + lease,
   });
   return store;

@@ -87,3 +87,36 @@ describe("memoryStore: a lease's token", () => {
     expect(await store.complete("stripe:evt_1", token, { ttlMs: 60_000 })).toBe(true);
   });
 });
+
+describe("memoryStore: the claim's clock reading handed to the completion", () => {
+  // The receiver hands its one Date.now reading to the claim and, when the handlers ran
+  // synchronously, to the completion too. A reading 10 s old makes either use visible.
+  it("is the completion's time when the store's clock is Date.now: the lease is live, the ttl runs from it", async () => {
+    const store = memoryStore();
+    const ops = twinsOf(store);
+    const then = Date.now() - 10_000;
+    const lease = ops.claim("stripe:", "evt_past", "stripe:evt_past", 1_000, then);
+    // By the real clock this lease ran out 9 s ago; by the reading given, it is live.
+    expect(ops.complete("stripe:evt_past", lease, 5_000, then)).toBe(true);
+    // Completed at `then` for 5 s: gone by now, so the key can be claimed again.
+    expect(status(ops.claim("stripe:", "evt_past", "stripe:evt_past", 1_000))).toBe("claimed");
+  });
+
+  it("is not taken without it: the completion reads the clock", () => {
+    const store = memoryStore();
+    const ops = twinsOf(store);
+    const then = Date.now() - 10_000;
+    const lease = ops.claim("stripe:", "evt_past", "stripe:evt_past", 1_000, then);
+    expect(ops.complete("stripe:evt_past", lease, 60_000)).toBe(false);
+    expect(status(ops.claim("stripe:", "evt_past", "stripe:evt_past", 1_000))).toBe("claimed");
+  });
+
+  it("is ignored by a store with its own clock", () => {
+    let now = 50_000;
+    const store = memoryStore({ now: () => now });
+    const ops = twinsOf(store);
+    const lease = ops.claim("stripe:", "evt_own", "stripe:evt_own", 1_000, Date.now());
+    now += 2_000;
+    expect(ops.complete("stripe:evt_own", lease, 60_000, Date.now())).toBe(false);
+  });
+});

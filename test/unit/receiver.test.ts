@@ -336,6 +336,31 @@ describe("createWebhookReceiver", () => {
     expect(errors).toEqual(["lease_lost"]);
   });
 
+  it("keeps the lease of handlers that ran synchronously past it on the real clock: nothing else could claim the event meanwhile", async () => {
+    // memoryStore on Date.now: the claim and the completion share the receiver's one clock
+    // reading when nothing else ran in between, so a long synchronous handler is not a lost lease.
+    const errors: string[] = [];
+    const runs = vi.fn(() => {
+      const until = Date.now() + 30;
+      while (Date.now() < until);
+    });
+    const receiver = createWebhookReceiver({ scheme, store: memoryStore(), leaseMs: 5 }).onAny(runs).onError((e) => void errors.push(e.code));
+    const req = await delivery({ id: "evt_sync_slow", type: "x" });
+    expect((await receiver.receive(req)).status).toBe(200);
+    expect(errors).toEqual([]);
+    expect(JSON.parse((await receiver.receive(req)).body).status).toBe("duplicate");
+    expect(runs).toHaveBeenCalledTimes(1);
+  });
+
+  it("reports a lost lease on the real clock when an asynchronous handler outlives it", async () => {
+    const errors: string[] = [];
+    const receiver = createWebhookReceiver({ scheme, store: memoryStore(), leaseMs: 5 })
+      .onAny(() => new Promise<void>((resolve) => setTimeout(resolve, 30)))
+      .onError((e) => void errors.push(e.code));
+    expect((await receiver.receive(await delivery({ id: "evt_async_slow", type: "x" }))).status).toBe(200);
+    expect(errors).toEqual(["lease_lost"]);
+  });
+
   it("validates its options with TypeErrors that name them", () => {
     expect(() => createWebhookReceiver({} as never)).toThrow(/scheme/);
     expect(() => createWebhookReceiver({ scheme, leaseMs: 0 })).toThrow(/leaseMs/);
