@@ -120,6 +120,12 @@ function finalise(h: number): number {
   return h ^ (h >>> 16);
 }
 
+/** `wider` with `column`'s values at its start. */
+function widened<T extends Float64Array | Int32Array | Int8Array | Uint8Array>(column: T, wider: T): T {
+  wider.set(column);
+  return wider;
+}
+
 const IN_PROGRESS: ClaimResult = Object.freeze({ status: "in_progress" });
 const COMPLETED: ClaimResult = Object.freeze({ status: "completed" });
 
@@ -170,16 +176,17 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   return memoryStoreHashing(options, undefined);
 }
 
-/** Slots per chunk of each column, as a power of two (1 024): see the columns below. */
-const CHUNK_BITS = 10;
+/** Slots of a store's first columns (grown by doubling, up to maxEntries): see the columns below. */
+const FIRST_SLOTS = 1024;
 
 /**
  * {@link memoryStore} with the key hash given: tests hand it a poor one, so that keys collide,
- * probe past each other and wrap around the table on every run, and small chunks, so that a
- * few keys span several. `undefined` is the store's own hash. Not exported from the package.
+ * probe past each other and wrap around the table on every run, and few first slots, so that
+ * a few keys make the columns grow several times. `undefined` is the store's own hash. Not
+ * exported from the package.
  * @internal
  */
-export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: string, seed: number) => number) | undefined, chunkBits = CHUNK_BITS): MemoryStore {
+export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: string, seed: number) => number) | undefined, firstSlots = FIRST_SLOTS): MemoryStore {
   const { maxEntries = 100_000, now = Date.now } = options;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
     throw new TypeError(`hookguard: memoryStore({ maxEntries }) must be a positive integer; got ${String(maxEntries)}`);
@@ -194,29 +201,30 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   // `tokenStart` and the number), kept in the slot's `leaseNo`, 0 once the key is completed.
   let lastLease = 0;
 
-  // Columns by slot, in typed-array chunks of 2^chunkBits slots. A store that holds 200 keys
-  // allocates one chunk, not room for 100 000; a growing store adds a chunk at a time and
-  // never copies one, so growth touches only the memory its new slots use. (Doubling and
-  // copying the columns touched twice the final size in fresh pages: filling a store to
-  // 100 000 keys took 7 800 page faults, now 6 100, the rest being V8's own heap; and
-  // callgrind counts 6.4k instructions per claim + complete while growing, from 8.4k.)
+  // Columns by slot: one typed array each, FIRST_SLOTS long at first (a store that holds 200
+  // keys allocates room for 1 024, not 100 000), doubled as the store grows, up to
+  // maxEntries; a full store never grows again. One array per column, not chunks of 1 024
+  // slots as in sessions 6-15, where every read of a slot's field was two (the chunk, then
+  // the field): claim + complete in a full store of 100 000 keys 0.84-0.90× the time, in one
+  // of 128 keys 0.89-1.01× (alternating A/B, session 16). The price is paid once, while a
+  // store fills: copying touches more fresh pages (filling 100 000 keys in a new process:
+  // 7 700 page faults, from 4 600 with chunks).
   // `leaseNo` holds a lease's number, 0 once the key is completed: a column like the others,
   // so a claim stores no string in an array the collector traces (the write barrier, and
   // turning the counter into a string, cost ~700 instructions per claim).
-  const slotMask = (1 << chunkBits) - 1;
   let capacity = 0;
   let count = 0;
   /** Keys kept as strings (longer than KEY_CHARS, or not Latin-1), by slot; sparse. */
   const longKeys: (string | undefined)[] = [];
-  const expiresAt: Float64Array[] = [];
-  const leaseNo: Float64Array[] = [];
-  const prev: Int32Array[] = [];
-  const next: Int32Array[] = [];
-  const hashes: Int32Array[] = [];
+  let expiresAt = new Float64Array(0);
+  let leaseNo = new Float64Array(0);
+  let prev = new Int32Array(0);
+  let next = new Int32Array(0);
+  let hashes = new Int32Array(0);
   /** The key's length in `chars`, or LONG. */
-  const lengths: Int8Array[] = [];
+  let lengths = new Int8Array(0);
   /** KEY_CHARS bytes per slot: the key's characters. */
-  const chars: Uint8Array[] = [];
+  let chars = new Uint8Array(0);
   // The table: per bucket, slot + 1 (0 for an empty one) and the key's hash, side by side, so
   // that a probe compares hashes without reading a slot's column (a cache miss each, in a
   // store of 100 000 keys); a power of two buckets, at least twice the slots, so that probes
@@ -244,36 +252,18 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   const scratch = new Uint8Array(KEY_CHARS);
   let scratchLength = LONG;
 
-  const expiryOf = (slot: number): number => expiresAt[slot >> chunkBits]![slot & slotMask]!;
-  const leaseOfSlot = (slot: number): number => leaseNo[slot >> chunkBits]![slot & slotMask]!;
-  const prevOf = (slot: number): number => prev[slot >> chunkBits]![slot & slotMask]!;
-  const nextOf = (slot: number): number => next[slot >> chunkBits]![slot & slotMask]!;
-  const hashAt = (slot: number): number => hashes[slot >> chunkBits]![slot & slotMask]!;
-  function setLease(slot: number, value: number): void {
-    leaseNo[slot >> chunkBits]![slot & slotMask] = value;
-  }
-  function setExpiry(slot: number, value: number): void {
-    expiresAt[slot >> chunkBits]![slot & slotMask] = value;
-  }
-  function setPrev(slot: number, value: number): void {
-    prev[slot >> chunkBits]![slot & slotMask] = value;
-  }
-  function setNext(slot: number, value: number): void {
-    next[slot >> chunkBits]![slot & slotMask] = value;
-  }
-
-  /** Adds a chunk of slots (the last one cut to maxEntries), and doubles the table as needed. */
+  /** Doubles the columns (the first time FIRST_SLOTS, never past maxEntries), and the table as needed. */
   function grow(): void {
     // makeRoom keeps the store below maxEntries before each new slot: maxEntries slots suffice.
-    const size = Math.min(slotMask + 1, maxEntries - capacity);
-    expiresAt.push(new Float64Array(size));
-    leaseNo.push(new Float64Array(size));
-    prev.push(new Int32Array(size));
-    next.push(new Int32Array(size));
-    hashes.push(new Int32Array(size));
-    lengths.push(new Int8Array(size));
-    chars.push(new Uint8Array(size * KEY_CHARS));
-    capacity += size;
+    const size = Math.min(Math.max(firstSlots, 2 * capacity), maxEntries);
+    expiresAt = widened(expiresAt, new Float64Array(size));
+    leaseNo = widened(leaseNo, new Float64Array(size));
+    prev = widened(prev, new Int32Array(size));
+    next = widened(next, new Int32Array(size));
+    hashes = widened(hashes, new Int32Array(size));
+    lengths = widened(lengths, new Int8Array(size));
+    chars = widened(chars, new Uint8Array(size * KEY_CHARS));
+    capacity = size;
     let buckets = Math.max(2, mask + 1);
     while (buckets < 2 * capacity) buckets *= 2;
     if (buckets !== mask + 1) {
@@ -294,7 +284,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
 
   /** Takes the slot out of the table, shifting back the entries after it that may move closer to home. */
   function displace(slot: number): void {
-    let hole = hashAt(slot) & mask;
+    let hole = hashes[slot]! & mask;
     while (table[2 * hole] !== slot + 1) hole = (hole + 1) & mask;
     for (let i = (hole + 1) & mask; table[2 * i] !== 0; i = (i + 1) & mask) {
       const home = table[2 * i + 1]! & mask;
@@ -383,13 +373,11 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
 
   /** True if the slot holds the key `hash` last read. */
   function keyIs(slot: number, key: string): boolean {
-    const chunk = slot >> chunkBits;
-    const length = lengths[chunk]![slot & slotMask]!;
+    const length = lengths[slot]!;
     if (length !== scratchLength) return false;
     if (length === LONG) return longKeys[slot] === key;
-    const row = chars[chunk]!;
-    const at = (slot & slotMask) * KEY_CHARS;
-    for (let i = 0; i < length; i++) if (row[at + i] !== scratch[i]) return false;
+    const at = slot * KEY_CHARS;
+    for (let i = 0; i < length; i++) if (chars[at + i] !== scratch[i]) return false;
     return true;
   }
 
@@ -405,22 +393,20 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
 
   /** Stores the key `hash` last read in the slot, and puts the slot in the table. */
   function keep(slot: number, key: string, h: number): void {
-    const chunk = slot >> chunkBits;
-    const index = slot & slotMask;
-    hashes[chunk]![index] = h;
+    hashes[slot] = h;
     const length = scratchLength;
-    lengths[chunk]![index] = length;
+    lengths[slot] = length;
     // The whole scratch row, past the key's end too (`lengths` says where it ends): one
     // native copy, where a loop over the characters cost ~37 instructions each (callgrind).
     if (length === LONG) longKeys[slot] = key;
-    else chars[chunk]!.set(scratch, index * KEY_CHARS);
+    else chars.set(scratch, slot * KEY_CHARS);
     place(slot, h);
   }
 
   function allocate(): number {
     if (free !== NONE) {
       const slot = free;
-      free = nextOf(slot);
+      free = next[slot]!;
       return slot;
     }
     if (used === capacity) grow();
@@ -428,29 +414,29 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   }
 
   function appendSlot(list: Slots, slot: number): void {
-    setPrev(slot, list.tail);
-    setNext(slot, NONE);
-    if (list.tail !== NONE) setNext(list.tail, slot);
+    prev[slot] = list.tail;
+    next[slot] = NONE;
+    if (list.tail !== NONE) next[list.tail] = slot;
     else list.head = slot;
     list.tail = slot;
   }
 
   function unlinkSlot(list: Slots, slot: number): void {
-    const p = prevOf(slot);
-    const n = nextOf(slot);
-    if (p !== NONE) setNext(p, n);
+    const p = prev[slot]!;
+    const n = next[slot]!;
+    if (p !== NONE) next[p] = n;
     else list.head = n;
-    if (n !== NONE) setPrev(n, p);
+    if (n !== NONE) prev[n] = p;
     else list.tail = p;
   }
 
   function drop(slot: number): void {
     if (slot === lastSlot) lastSlot = NONE;
     displace(slot);
-    unlinkSlot(leaseOfSlot(slot) === 0 ? completed : leases, slot);
-    if (lengths[slot >> chunkBits]![slot & slotMask] === LONG) longKeys[slot] = undefined;
-    setLease(slot, 0);
-    setNext(slot, free);
+    unlinkSlot(leaseNo[slot]! === 0 ? completed : leases, slot);
+    if (lengths[slot] === LONG) longKeys[slot] = undefined;
+    leaseNo[slot] = 0;
+    next[slot] = free;
     free = slot;
     count--;
   }
@@ -459,16 +445,16 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   // same leaseMs / ttlMs (as the receiver does): their expired heads go first, each entry
   // once, so this stays O(1) amortized.
   function dropExpiredHeads(t: number): void {
-    while (completed.head !== NONE && expiryOf(completed.head) <= t) drop(completed.head);
-    while (leases.head !== NONE && expiryOf(leases.head) <= t) drop(leases.head);
+    while (completed.head !== NONE && expiresAt[completed.head]! <= t) drop(completed.head);
+    while (leases.head !== NONE && expiresAt[leases.head]! <= t) drop(leases.head);
   }
 
   function sweepLeases(t: number): boolean {
     let dropped = false;
     let earliest = Infinity;
     for (let slot = leases.head; slot !== NONE; ) {
-      const after = nextOf(slot);
-      const expiry = expiryOf(slot);
+      const after = next[slot]!;
+      const expiry = expiresAt[slot]!;
       if (expiry <= t) {
         drop(slot);
         dropped = true;
@@ -506,7 +492,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   function leaseOf(key: string, lease: number): number {
     if (typeof key !== "string" || lease <= 0) return NONE;
     const slot = find(key, hash(key));
-    return slot !== NONE && leaseOfSlot(slot) === lease ? slot : NONE;
+    return slot !== NONE && leaseNo[slot]! === lease ? slot : NONE;
   }
 
   /**
@@ -523,7 +509,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
     const h = keyPrefix === undefined ? hash(key) : hashParts(keyPrefix, keyId!, key);
     const existing = find(key, h);
     if (existing !== NONE) {
-      if (expiryOf(existing) > t) return leaseOfSlot(existing) === 0 ? CLAIM_COMPLETED : CLAIM_IN_PROGRESS;
+      if (expiresAt[existing]! > t) return leaseNo[existing]! === 0 ? CLAIM_COMPLETED : CLAIM_IN_PROGRESS;
       drop(existing);
     }
     makeRoom(t);
@@ -531,8 +517,8 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
     const lease = ++lastLease;
     keep(slot, key, h);
     lastSlot = slot;
-    setLease(slot, lease);
-    setExpiry(slot, t + leaseMs);
+    leaseNo[slot] = lease;
+    expiresAt[slot] = t + leaseMs;
     count++;
     appendSlot(leases, slot);
     if (t + leaseMs < nextLeaseExpiry) nextLeaseExpiry = t + leaseMs;
@@ -549,14 +535,14 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
     const ttlMs = durationMs(ttlMsOption, "ttlMs", "memoryStore().complete(key, token, { ttlMs })");
     const t = dateNow !== undefined && dateClock ? dateNow : now();
     if (slot === NONE) return false;
-    if (expiryOf(slot) <= t) {
+    if (expiresAt[slot]! <= t) {
       // The lease ran out before the work finished: the key is free again, not ours.
       drop(slot);
       return false;
     }
     unlinkSlot(leases, slot);
-    setLease(slot, 0);
-    setExpiry(slot, t + ttlMs);
+    leaseNo[slot] = 0;
+    expiresAt[slot] = t + ttlMs;
     appendSlot(completed, slot);
     return true;
   }
@@ -579,7 +565,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
       const t = now();
       const slot = leaseOf(key, leaseNumber(held));
       if (slot === NONE) return false;
-      const live = expiryOf(slot) > t;
+      const live = expiresAt[slot]! > t;
       drop(slot);
       // An expired lease was already free: dropping it is only cleanup, not a release.
       return live;
@@ -612,7 +598,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   registerSyncOps(store, {
     claim: (keyPrefix, keyId, key, leaseMs, dateNow) => claimNow(key, leaseMs, keyPrefix, keyId, dateNow),
     // The lease just claimed is the usual one: found by its slot, without hashing the key.
-    complete: (key, lease, ttlMs, dateNow) => completeSlot(lastSlot !== NONE && lease > 0 && leaseOfSlot(lastSlot) === lease ? lastSlot : leaseOf(key, lease), ttlMs, dateNow),
+    complete: (key, lease, ttlMs, dateNow) => completeSlot(lastSlot !== NONE && lease > 0 && leaseNo[lastSlot]! === lease ? lastSlot : leaseOf(key, lease), ttlMs, dateNow),
     token: (lease) => tokenStart + lease,
   });
   return store;
