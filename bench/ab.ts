@@ -9,15 +9,16 @@
 //   npx tsx bench/ab.ts --scheme=stripe --mode=verify /tmp/base/dist /tmp/dist-new
 //
 // --scheme=stripe|github   the raw limit and the preset compared (bench/raw.ts)
-// --mode=verify|receive     verifyWebhook, or createWebhookReceiver().receive() with the
-//                           default memory store (each call a new event id: a claim each)
+// --mode=verify|receive     verifyWebhook, or createWebhookReceiver().receive() with a
+//                           memory store of 128 keys (each call a new claim: see
+//                           bench-store.mjs)
 // --rounds=N                rounds of 5,000 calls per subject after 3 warm-up rounds (40)
 import type { Buffer } from "node:buffer";
 import { pathToFileURL } from "node:url";
 import type * as Index from "../src/index";
 import { GITHUB_SECRET, STRIPE_SECRET, jsonEvent } from "./fixtures";
 import { rawGitHub, rawStripe, type RawHeaders } from "./raw";
-import { uniqueSuffix } from "./unique-suffix.mjs";
+import { BENCH_STORE_ENTRIES } from "./bench-store.mjs";
 
 type Call = (i: number) => unknown;
 
@@ -45,6 +46,8 @@ for (let i = 0; i < POOL; i++) {
 }
 
 const raw = schemeName === "stripe" ? rawStripe(secret) : rawGitHub(secret);
+// Receive mode: how many events each bundle's handler ran, to show every call was a new claim.
+const handledBy = new Map<string, () => number>();
 const subjects: [string, Call][] = [["raw limit", async (i) => raw(requests[i]!.body, requests[i]!.headers as RawHeaders)]];
 for (const dist of dists) {
   const hg = (await import(pathToFileURL(`${dist}/index.js`).href)) as typeof Index;
@@ -52,14 +55,18 @@ for (const dist of dists) {
   if (mode === "verify") {
     subjects.push([dist, (i) => hg.verifyWebhook(requests[i]!, scheme)]);
   } else {
-    let seq = 0;
-    const receiver = hg.createWebhookReceiver({ scheme, idempotencyKey: (event) => `${event.id ?? "none"}/${uniqueSuffix(seq++)}` });
-    receiver.on("invoice.paid", () => {});
+    // The default key (the event's id) in a store of BENCH_STORE_ENTRIES keys: an event comes
+    // back after POOL - 1 other claims, long after the full store let it go (bench-store.mjs).
+    const receiver = hg.createWebhookReceiver({ scheme, store: hg.memoryStore({ maxEntries: BENCH_STORE_ENTRIES }) });
+    let handled = 0;
+    receiver.on("invoice.paid", () => void handled++);
     subjects.push([dist, (i) => receiver.receive({ ...requests[i]!, method: "POST", url: "/webhooks" })]);
+    handledBy.set(dist, () => handled);
   }
 }
 for (const [name, call] of subjects) {
-  const out = (await call(0)) as { status?: number } | undefined;
+  // The pool's last event: the first batch then starts with new claims.
+  const out = (await call(POOL - 1)) as { status?: number } | undefined;
   if (out === undefined || (mode === "receive" && name !== "raw limit" && out.status !== 200)) throw new Error(`${name}: the check call did not verify`);
 }
 
@@ -77,4 +84,8 @@ console.log(`${schemeName} ${mode}, 1 KiB, ${rounds} rounds of ${BATCH} calls pe
 for (let s = 0; s < subjects.length; s++) {
   const ratios = times[s]!.map((t, k) => t / times[0]![k]!);
   console.log(`${subjects[s]![0].padEnd(28)} ${median(times[s]!).toFixed(2).padStart(7)} µs   ${median(ratios).toFixed(3)}× the raw limit (median of per-round ratios)`);
+}
+for (const [dist, handled] of handledBy) {
+  const calls = (rounds + 3) * BATCH + 1;
+  if (handled() !== calls) throw new Error(`${dist}: the handler ran ${handled()} times for ${calls} calls: some were not new claims`);
 }

@@ -147,6 +147,9 @@ const BODY_BYTES = 1024;
  * server's store holds (BENCH_STORE_ENTRIES): each request is a new claim under the default key.
  */
 const PER_CONNECTION = 256;
+// An event that came back while the store still held its key would be answered "duplicate"
+// unhandled: the run's verified count would then fall short of its 2xx and fail it late.
+if (PER_CONNECTION <= BENCH_STORE_ENTRIES) throw new Error(`each connection's ${PER_CONNECTION} events must outnumber the store's ${BENCH_STORE_ENTRIES} keys`);
 const stripeClient = new Stripe("sk_test_x");
 
 // A 1 KiB event whose id is a fixed-width placeholder, replaced per request.
