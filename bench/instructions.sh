@@ -22,7 +22,11 @@
 #       own cost (promises, header reads), without a server
 #
 # The raw limit is called synchronously, hookguard's verifyWebhook awaited (as in
-# `npm run bench`). Counts drift by about ±0.5 % between identical runs (JIT timing).
+# `npm run bench`). The subject runs as one esbuild bundle (bench/instructions-subject.ts and
+# the src/ and bench/ modules it imports; dist/ is loaded at run time) with V8's random seed
+# fixed: identical runs then count within ~15 instructions of each other. Until session 16 it
+# ran through `--import tsx`, whose loader thread and unseeded hashing moved the raw limit's
+# count by 11k-26k between identical runs (Stripe: 123,889 then 134,901).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "bench/instructions.sh needs valgrind" >&2; exit 2; }
@@ -50,9 +54,10 @@ schemes=("${@:-stripe github standard-webhooks}")
 [ $# -eq 0 ] && schemes=(stripe github standard-webhooks)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+npx esbuild bench/instructions-subject.ts --bundle --platform=node --format=esm --packages=external --outfile="$out/subject.mjs" --log-level=warning
 
 count() { # subject scheme calls
-  valgrind --tool=callgrind --callgrind-out-file="$out/cg.$1.$2.$3" node --single-threaded --import tsx bench/instructions-subject.ts --subject="$1" --scheme="$2" --calls="$3" 2>&1 >/dev/null |
+  valgrind --tool=callgrind --callgrind-out-file="$out/cg.$1.$2.$3" node --single-threaded --random-seed=7 "$out/subject.mjs" --subject="$1" --scheme="$2" --calls="$3" 2>&1 >/dev/null |
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 marginal() { # subject scheme
