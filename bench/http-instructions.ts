@@ -39,12 +39,16 @@
 //                                                            difference to the raw limit, not only
 //                                                            the ratio
 //
+// Each server runs as one esbuild bundle of bench/http-server.ts with V8's seed fixed (see
+// bundleServer): the raw limit then counts within ~2k of itself run to run (session 16).
 // About 2 minutes per server and framework (valgrind runs node some 50× slower).
 import { spawn } from "node:child_process";
 import http from "node:http";
 import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import Stripe from "stripe";
 import { STRIPE_SECRET, jsonEvent } from "./fixtures";
 import { bundleHookguard, median } from "./http";
@@ -109,10 +113,24 @@ async function driveOverLoopback(port: number, requests: number): Promise<number
   return verified;
 }
 
+/**
+ * bench/http-server.ts as one esbuild bundle (its bench/ and src/ imports inlined; packages and
+ * the hookguard bundle loaded at run time), written under node_modules/.cache so that the
+ * packages resolve. Until session 16 the servers ran through `--import tsx`: its loader thread
+ * answered the servers' lazy `require`s when they came (`makeAsyncRequest`,
+ * `FutexEmulation::WaitJs32` rows), in one counted window or the other — bench/instructions.sh's
+ * subjects moved by 11k-26k instructions between identical runs that way.
+ */
+async function bundleServer(): Promise<string> {
+  const outfile = join(fileURLToPath(new URL("../node_modules/.cache/", import.meta.url)), `hookguard-http-server-${process.pid}`, "http-server.mjs");
+  await build({ entryPoints: [fileURLToPath(new URL("./http-server.ts", import.meta.url))], bundle: true, platform: "node", format: "esm", packages: "external", outfile, logLevel: "warning" });
+  return outfile;
+}
+
 /** Runs one server under callgrind for `requests` requests; returns what it counted. */
-async function count(bundle: string, framework: Framework, variant: Variant, requests: number): Promise<Counts> {
+async function count(server: string, bundle: string, framework: Framework, variant: Variant, requests: number): Promise<Counts> {
   const out = join(keep ?? tmpdir(), `hookguard-callgrind-${process.pid}-${framework}-${variant}-${requests}`);
-  const server = spawn(
+  const child = spawn(
     "valgrind",
     [
       "--tool=callgrind",
@@ -124,9 +142,7 @@ async function count(bundle: string, framework: Framework, variant: Variant, req
       "--random-seed=7",
       // Kept profiles can name the JIT's code (bench/callgrind-jit.ts reads V8's map of it).
       ...(keep === undefined ? [] : ["--perf-basic-prof"]),
-      "--import",
-      "tsx",
-      "bench/http-server.ts",
+      server,
       framework,
       variant,
       ...(inMemory ? [`--memory=${requests}`] : []),
@@ -139,10 +155,10 @@ async function count(bundle: string, framework: Framework, variant: Variant, req
   );
   let stderr = "";
   let stdout = "";
-  server.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const firstLine = new Promise<string>((resolve) => {
-    server.stdout.on("data", (c: Buffer) => {
+    child.stdout.on("data", (c: Buffer) => {
       stdout += c.toString();
       if (stdout.includes("\n")) resolve(stdout.split("\n")[0]!);
     });
@@ -163,7 +179,7 @@ async function count(bundle: string, framework: Framework, variant: Variant, req
       }),
     ]);
     verified = await driveOverLoopback(Number(line), requests);
-    server.kill("SIGTERM");
+    child.kill("SIGTERM");
     await exited;
   }
   if (keep === undefined) rmSync(out, { force: true });
@@ -183,6 +199,7 @@ async function count(bundle: string, framework: Framework, variant: Variant, req
 // from main against one from a change; it is left in place.
 const given = option("bundle");
 const bundle = given ?? (await bundleHookguard());
+const server = await bundleServer();
 try {
   console.log(`Instructions per request (callgrind, ${first} → ${second} requests, 1 KiB Stripe events, ${inMemory ? "in-memory connections" : "loopback"}, ${process.version})\n`);
   console.log(
@@ -198,7 +215,7 @@ try {
       const runs: Counts[] = [];
       for (let r = 0; r < repeat; r++) {
         // The two counts of a server run side by side: one per core.
-        const [a, b] = await Promise.all([count(bundle, framework, variant, first), count(bundle, framework, variant, second)]);
+        const [a, b] = await Promise.all([count(server, bundle, framework, variant, first), count(server, bundle, framework, variant, second)]);
         const marginal = (k: keyof Counts) => (b[k] - a[k]) / (second - first);
         runs.push({ instructions: marginal("instructions"), llMisses: marginal("llMisses"), cycles: marginal("cycles") });
       }
@@ -218,4 +235,5 @@ try {
   }
 } finally {
   if (given === undefined) rmSync(bundle, { recursive: true, force: true });
+  rmSync(join(server, ".."), { recursive: true, force: true });
 }

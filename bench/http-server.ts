@@ -388,7 +388,8 @@ function isOneOf<T extends string>(list: readonly T[], value: string | undefined
 
 const [framework, variant] = process.argv.slice(2);
 const memory = process.argv.find((a) => a.startsWith("--memory="))?.slice("--memory=".length);
-if (process.argv[1]?.endsWith("http-server.ts")) {
+// Run as a script: from source through tsx, or as the bundle bench/http-instructions.ts builds.
+if (/http-server\.m?[jt]s$/.test(process.argv[1] ?? "")) {
   if (!isOneOf(FRAMEWORKS, framework) || !isOneOf(VARIANTS, variant) || (memory !== undefined && !(Number(memory) > 0))) {
     console.error(`usage: node --import tsx bench/http-server.ts <${FRAMEWORKS.join("|")}> <${VARIANTS.join("|")}> [--memory=<requests>]`);
     process.exit(2);
