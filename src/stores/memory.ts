@@ -246,6 +246,9 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   // The slot of the last claim: the receiver completes what it just claimed, and the
   // synchronous `complete` then finds the slot by its lease number without hashing the key.
   let lastSlot = NONE;
+  // The key of that claim: the slot is taken for a completion of this same key only (a lease
+  // number another key's caller passes must not complete it).
+  let lastKey: string | undefined;
   // The key being looked up, as `hash` leaves it: its characters when it fits a row
   // (`scratchLength` of them), else `scratchLength` is LONG. Compared against the rows and
   // copied into a new slot's row, so each key's characters are read from the string once.
@@ -517,6 +520,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
     const lease = ++lastLease;
     keep(slot, key, h);
     lastSlot = slot;
+    lastKey = key;
     leaseNo[slot] = lease;
     expiresAt[slot] = t + leaseMs;
     count++;
@@ -598,7 +602,7 @@ export function memoryStoreHashing(options: MemoryStoreOptions, hashOf: ((key: s
   registerSyncOps(store, {
     claim: (keyPrefix, keyId, key, leaseMs, dateNow) => claimNow(key, leaseMs, keyPrefix, keyId, dateNow),
     // The lease just claimed is the usual one: found by its slot, without hashing the key.
-    complete: (key, lease, ttlMs, dateNow) => completeSlot(lastSlot !== NONE && lease > 0 && leaseNo[lastSlot]! === lease ? lastSlot : leaseOf(key, lease), ttlMs, dateNow),
+    complete: (key, lease, ttlMs, dateNow) => completeSlot(lastSlot !== NONE && lease > 0 && key === lastKey && leaseNo[lastSlot]! === lease ? lastSlot : leaseOf(key, lease), ttlMs, dateNow),
     token: (lease) => tokenStart + lease,
   });
   return store;

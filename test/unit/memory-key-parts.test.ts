@@ -120,3 +120,18 @@ describe("memoryStore: the claim's clock reading handed to the completion", () =
     expect(ops.complete("stripe:evt_own", lease, 60_000, Date.now())).toBe(false);
   });
 });
+
+describe("memoryStore: the synchronous completion of the last claim", () => {
+  // Found by the model property test (CI, session 16): the twin took the last claim's slot for
+  // any key whose caller passed that claim's lease number.
+  it("completes the last claim only for its own key", async () => {
+    const store = memoryStore();
+    const ops = twinsOf(store);
+    const first = ops.claim("stripe:", "evt_a", "stripe:evt_a", 60_000);
+    const last = ops.claim("stripe:", "evt_b", "stripe:evt_b", 60_000);
+    expect(ops.complete("stripe:evt_a", last, 60_000)).toBe(false);
+    expect((await store.claim("stripe:evt_b", { leaseMs: 60_000 })).status).toBe("in_progress");
+    expect(ops.complete("stripe:evt_b", last, 60_000)).toBe(true);
+    expect(ops.complete("stripe:evt_a", first, 60_000)).toBe(true);
+  });
+});
