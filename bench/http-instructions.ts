@@ -199,8 +199,10 @@ async function count(server: string, bundle: string, framework: Framework, varia
 // from main against one from a change; it is left in place.
 const given = option("bundle");
 const bundle = given ?? (await bundleHookguard());
-const server = await bundleServer();
+// Built inside the try: a failed build still removes the hookguard bundle made above.
+let server: string | undefined;
 try {
+  server = await bundleServer();
   console.log(`Instructions per request (callgrind, ${first} → ${second} requests, 1 KiB Stripe events, ${inMemory ? "in-memory connections" : "loopback"}, ${process.version})\n`);
   console.log(
     cacheSim
@@ -235,5 +237,5 @@ try {
   }
 } finally {
   if (given === undefined) rmSync(bundle, { recursive: true, force: true });
-  rmSync(join(server, ".."), { recursive: true, force: true });
+  if (server !== undefined) rmSync(join(server, ".."), { recursive: true, force: true });
 }
