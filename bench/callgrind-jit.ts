@@ -8,9 +8,14 @@
 //   npx tsx bench/callgrind-jit.ts <fewer.out> <more.out> <calls between>
 //   npx tsx bench/callgrind-jit.ts <fewer.out> <more.out> <calls between> <fewer2.out> <more2.out>
 //       the second pair's marginal cost minus the first's (e.g. the raw limit's, then hookguard's)
-//   --top=N   list N functions (default 50), largest difference first
+//   --top=N   list N functions (default 50; 0 with --groups: the subtotals only), largest difference first
 //   --event=E count E instead of instructions: with http-instructions' --cache-sim, I1mr
 //             (first-level instruction-cache misses), D1mr, D1mw, ILmr, DLmr, DLmw
+//   --groups  first, a subtotal per kind of work (the garbage collector, V8's compiler,
+//             hookguard's compiled code, other compiled code, builtins, crypto, the rest):
+//             a collection that falls in one window and not the other moves a whole-server
+//             count by thousands, and this shows whether a difference is the collector's
+//             or the program's own
 //
 // Where V8 freed code and reused its space, the map lists both: the later entry names the
 // address (code that ran before the reuse is then misnamed, so read small rows with care).
@@ -83,6 +88,24 @@ function profile(file: string): Map<string, number> {
   return out;
 }
 
+/** Kinds of work, first match wins: what --groups subtotals. */
+const GROUPS: readonly (readonly [string, RegExp])[] = [
+  ["hookguard (compiled)", /^JIT .*hookguard\//],
+  ["other compiled JS", /^JIT /],
+  [
+    "garbage collector",
+    /Scaveng|Marking|MarkCompact|Sweeper|Evacuat|IterateObjectCache|BodyDescriptorBase|Worklist|Pretenuring|LiveObjectRange|RecordMigratedSlot|heap::base|Heap::|Space::|SlotSet|RememberedSet|FreeList|GCTracer|PointersUpdat|MemoryChunk|Page::|ConcurrentMarking|Collector/,
+  ],
+  ["V8's compiler", /v8::internal::compiler::|v8::internal::(maglev|Compiler|OptimizingCompileDispatcher|Zone)|v8::internal::interpreter::BytecodeGenerator/],
+  ["builtins", /^\?\?\?:Builtins_/],
+  ["crypto", /libcrypto|sha256|SHA256|HMAC|EVP_|ossl_|CRYPTO_/],
+  ["the rest (runtime, Node, libc, llhttp)", /./],
+];
+
+function groupOf(name: string): string {
+  return GROUPS.find(([, re]) => re.test(name))![0];
+}
+
 function marginal(fewer: string, more: string, calls: number): Map<string, number> {
   const a = profile(fewer);
   const b = profile(more);
@@ -94,10 +117,11 @@ function marginal(fewer: string, more: string, calls: number): Map<string, numbe
 const args = process.argv.slice(2);
 const top = Number(args.find((a) => a.startsWith("--top="))?.slice(6) ?? 50);
 const event = args.find((a) => a.startsWith("--event="))?.slice(8) ?? "Ir";
+const groups = args.includes("--groups");
 const [fewer, more, between, fewer2, more2] = args.filter((a) => !a.startsWith("--"));
 const calls = Number(between);
-if (fewer === undefined || more === undefined || !(calls > 0) || (fewer2 !== undefined && more2 === undefined) || !(top > 0) || !/^\w+$/.test(event)) {
-  console.error("usage: npx tsx bench/callgrind-jit.ts [--top=N] [--event=Ir|I1mr|D1mr|…] <fewer.out> <more.out> <calls between> [<fewer2.out> <more2.out>]");
+if (fewer === undefined || more === undefined || !(calls > 0) || (fewer2 !== undefined && more2 === undefined) || !(Number.isInteger(top) && top >= 0) || !/^\w+$/.test(event)) {
+  console.error("usage: npx tsx bench/callgrind-jit.ts [--top=N] [--event=Ir|I1mr|D1mr|…] [--groups] <fewer.out> <more.out> <calls between> [<fewer2.out> <more2.out>]");
   process.exit(2);
 }
 const first = marginal(fewer, more, calls);
@@ -109,6 +133,17 @@ const rows = [...new Set([...first.keys(), ...(second?.keys() ?? [])])].map((nam
 });
 const sum = (f: (r: (typeof rows)[number]) => number) => Math.round(rows.reduce((s, r) => s + f(r), 0));
 console.log(second ? `per call: first ${sum((r) => r.a)}, second ${sum((r) => r.b)}, difference ${sum((r) => r.d)}` : `per call: ${sum((r) => r.a)}`);
+if (groups) {
+  const totals = new Map<string, { a: number; b: number; d: number }>(GROUPS.map(([g]) => [g, { a: 0, b: 0, d: 0 }]));
+  for (const r of rows) {
+    const t = totals.get(groupOf(r.name))!;
+    t.a += r.a;
+    t.b += r.b;
+    t.d += r.d;
+  }
+  for (const [g, t] of totals) console.log(`${(second ? `${t.d.toFixed(0).padStart(8)} ${t.a.toFixed(0).padStart(8)} ${t.b.toFixed(0).padStart(8)}` : t.a.toFixed(0).padStart(8))}  [${g}]`);
+  console.log("");
+}
 for (const r of rows.sort((x, y) => Math.abs(y.d) - Math.abs(x.d)).slice(0, top)) {
   const cols = second ? `${r.d.toFixed(0).padStart(8)} ${r.a.toFixed(0).padStart(8)} ${r.b.toFixed(0).padStart(8)}` : r.a.toFixed(0).padStart(8);
   console.log(`${cols}  ${r.name.slice(0, 140)}`);
