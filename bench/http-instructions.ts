@@ -39,6 +39,11 @@
 //                                                            difference to the raw limit, not only
 //                                                            the ratio
 //
+// Beside each whole-server count, the same without the garbage collector's and V8's
+// compiler's functions (bench/callgrind-profile.ts' kinds): a major collection or a late
+// tier-up that falls in one window and not the other moved whole counts by 5-15k per
+// request between identical runs (session 17); the program's own work does not wait on them.
+//
 // Each server runs as one esbuild bundle of bench/http-server.ts with V8's seed fixed (see
 // bundleServer): the raw limit then counts within ~2k of itself run to run (session 16).
 // About 2 minutes per server and framework (valgrind runs node some 50× slower).
@@ -51,6 +56,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import Stripe from "stripe";
 import { STRIPE_SECRET, jsonEvent } from "./fixtures";
+import { COLLECTOR, COMPILER, groupTotals, profile } from "./callgrind-profile";
 import { bundleHookguard, median } from "./http";
 import { FRAMEWORKS, PATH, VARIANTS, type Framework, type Variant } from "./http-server";
 
@@ -87,6 +93,13 @@ interface Counts {
   readonly llMisses: number;
   /** Instructions + 10 × first-level misses + 100 × last-level misses (callgrind_annotate's estimate), with --cache-sim. */
   readonly cycles: number;
+  /**
+   * Instructions outside the garbage collector's and V8's compiler's functions
+   * (bench/callgrind-profile.ts' kinds): the program's own work. A collection or a
+   * compilation that falls in one window and not the other moves the whole count by
+   * thousands per request; this one holds within ~1k.
+   */
+  readonly own: number;
 }
 
 /** Sends `requests` requests over loopback to the server on `port` (4 keep-alive connections); returns how many got a 200. */
@@ -182,6 +195,7 @@ async function count(server: string, bundle: string, framework: Framework, varia
     child.kill("SIGTERM");
     await exited;
   }
+  const kinds = groupTotals(profile(out));
   if (keep === undefined) rmSync(out, { force: true });
   if (verified !== requests && variant !== "bare") throw new Error(`${framework}/${variant}: ${verified} of ${requests} requests verified`);
   // Without the cache simulation: Ir. With it, nine counts in the order of the "Events" line,
@@ -192,7 +206,7 @@ async function count(server: string, bundle: string, framework: Framework, varia
   const event = (name: string) => total[events.indexOf(name)] ?? 0;
   const [ir, i1, il, d1r, dlr, d1w, dlw] = ["Ir", "I1mr", "ILmr", "D1mr", "DLmr", "D1mw", "DLmw"].map(event) as [number, number, number, number, number, number, number];
   const llMisses = il + dlr + dlw;
-  return { instructions: ir, llMisses, cycles: ir + 10 * (i1 + d1r + d1w) + 100 * llMisses };
+  return { instructions: ir, llMisses, cycles: ir + 10 * (i1 + d1r + d1w) + 100 * llMisses, own: ir - kinds.get(COLLECTOR)! - kinds.get(COMPILER)! };
 }
 
 // --bundle=DIR: count a bundle built before (bench/http.ts's bundleHookguard layout), e.g. one
@@ -206,8 +220,8 @@ try {
   console.log(`Instructions per request (callgrind, ${first} → ${second} requests, 1 KiB Stripe events, ${inMemory ? "in-memory connections" : "loopback"}, ${process.version})\n`);
   console.log(
     cacheSim
-      ? "| framework | server | instructions/request | × raw limit | LL misses/request | est. cycles/request | × raw limit |\n|:--|:--|--:|--:|--:|--:|--:|"
-      : "| framework | server | instructions/request | × raw limit |\n|:--|:--|--:|--:|",
+      ? "| framework | server | instructions/request | × raw limit | without collector & compiler | × raw limit | LL misses/request | est. cycles/request | × raw limit |\n|:--|:--|--:|--:|--:|--:|--:|--:|--:|"
+      : "| framework | server | instructions/request | × raw limit | without collector & compiler | × raw limit |\n|:--|:--|--:|--:|--:|--:|",
   );
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   for (const framework of frameworks) {
@@ -219,17 +233,21 @@ try {
         // The two counts of a server run side by side: one per core.
         const [a, b] = await Promise.all([count(server, bundle, framework, variant, first), count(server, bundle, framework, variant, second)]);
         const marginal = (k: keyof Counts) => (b[k] - a[k]) / (second - first);
-        runs.push({ instructions: marginal("instructions"), llMisses: marginal("llMisses"), cycles: marginal("cycles") });
+        runs.push({ instructions: marginal("instructions"), llMisses: marginal("llMisses"), cycles: marginal("cycles"), own: marginal("own") });
       }
       const middle = (k: keyof Counts) => median(runs.map((c) => c[k]));
-      perRequest.set(variant, { instructions: middle("instructions"), llMisses: middle("llMisses"), cycles: middle("cycles") });
-      if (repeat > 1) spreads.push(`${framework}/${variant}: instructions per request ${runs.map((c) => fmt(c.instructions)).join(", ")}`);
+      perRequest.set(variant, { instructions: middle("instructions"), llMisses: middle("llMisses"), cycles: middle("cycles"), own: middle("own") });
+      if (repeat > 1) {
+        spreads.push(
+          `${framework}/${variant}: instructions per request ${runs.map((c) => fmt(c.instructions)).join(", ")}; without the collector and compiler ${runs.map((c) => fmt(c.own)).join(", ")}`,
+        );
+      }
     }
     const limit = perRequest.get("limit");
     // The difference too: in memory, every server's count carries the same client work.
     const ratio = (n: number, of: number | undefined) => (of === undefined ? "–" : `${(n / of).toFixed(2)}× (${n >= of ? "+" : "−"}${fmt(Math.abs(n - of))})`);
     for (const [variant, n] of perRequest) {
-      const cells = [framework, variant, fmt(n.instructions), ratio(n.instructions, limit?.instructions)];
+      const cells = [framework, variant, fmt(n.instructions), ratio(n.instructions, limit?.instructions), fmt(n.own), ratio(n.own, limit?.own)];
       if (cacheSim) cells.push(fmt(n.llMisses), fmt(n.cycles), ratio(n.cycles, limit?.cycles));
       console.log(`| ${cells.join(" | ")} |`);
     }
