@@ -73,7 +73,7 @@ export const COLLECTOR = "garbage collector";
 export const COMPILER = "V8's compiler";
 
 /** Kinds of work, first match wins: what callgrind-jit --groups and http-instructions subtotal. */
-export const GROUPS: readonly (readonly [string, RegExp])[] = [
+const GROUPS: readonly (readonly [string, RegExp])[] = [
   ["hookguard (compiled)", /^JIT .*hookguard\//],
   ["other compiled JS", /^JIT /],
   [
@@ -86,7 +86,7 @@ export const GROUPS: readonly (readonly [string, RegExp])[] = [
   ["the rest (runtime, Node, libc, llhttp)", /./],
 ];
 
-export function groupOf(name: string): string {
+function groupOf(name: string): string {
   return GROUPS.find(([, re]) => re.test(name))![0];
 }
 

@@ -231,72 +231,52 @@ async function verifyServer(framework: Framework, hg: Hookguard): Promise<Server
   }
 }
 
-/** The hookguard server of one framework: its adapter's `handleWebhooks` around the bench receiver. */
-async function hookguardServer(framework: Framework, hg: Hookguard): Promise<Server> {
-  switch (framework) {
-    case "node":
-      return createServer(hg.node.handleWebhooks(receiver(hg)));
-    case "express": {
-      const app = express();
-      app.post(PATH, hg.express.handleWebhooks(receiver(hg)));
-      return createServer(app);
-    }
-    case "fastify": {
-      const app = Fastify({ logger: false });
-      await app.register(hg.fastify.handleWebhooks(receiver(hg)), { path: PATH });
-      await app.ready();
-      return app.server;
-    }
-    case "hono": {
-      const app = new Hono();
-      const webhooks = hg.fetch.handleWebhooks(receiver(hg));
-      app.post(PATH, (c) => webhooks(c.req.raw));
-      return createAdaptorServer({ fetch: app.fetch }) as Server;
-    }
-  }
-}
-
-/** A server that reads the body by hand and checks it with `check` (none: the bare floor). */
-async function plainServer(framework: Framework, check: Check | undefined): Promise<Server> {
-  switch (framework) {
-    case "node":
-      return createServer(nodeHandler(check));
-    case "express": {
-      const app = express();
-      app.post(PATH, nodeHandler(check));
-      return createServer(app);
-    }
-    case "fastify": {
-      const app = Fastify({ logger: false });
-      await app.register(async (scope) => {
-        scope.removeAllContentTypeParsers();
-        scope.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
-        scope.post(PATH, async (request, reply) => {
-          if (verified(check, request.body as Buffer, request.headers["stripe-signature"])) return reply.code(200).headers(JSON_HEADERS).send(OK_BODY);
-          return reply.code(401).headers(JSON_HEADERS).send(BAD_BODY);
-        });
-      });
-      await app.ready();
-      return app.server;
-    }
-    case "hono": {
-      const app = new Hono();
-      app.post(PATH, async (c) => {
-        const body = Buffer.from(await c.req.raw.arrayBuffer());
-        if (verified(check, body, c.req.raw.headers.get("stripe-signature"))) return new Response(OK_BODY, { status: 200, headers: JSON_HEADERS });
-        return new Response(BAD_BODY, { status: 401, headers: JSON_HEADERS });
-      });
-      return createAdaptorServer({ fetch: app.fetch }) as Server;
-    }
-  }
-}
-
 /** The server of one framework × variant, not yet listening. */
 export async function createBenchServer(framework: Framework, variant: Variant): Promise<Server> {
-  if (variant === "bare") return plainServer(framework, undefined);
-  if (variant !== "hookguard") return plainServer(framework, checker(variant));
-  const hg = await loadHookguard();
-  return process.env.HOOKGUARD_HTTP_API === "verify" ? verifyServer(framework, hg) : hookguardServer(framework, hg);
+  // The hand-written servers' check (none for the bare floor), or hookguard's bundle.
+  const check = variant === "bare" || variant === "hookguard" ? undefined : checker(variant);
+  const hg = variant === "hookguard" ? await loadHookguard() : undefined;
+  if (hg && process.env.HOOKGUARD_HTTP_API === "verify") return verifyServer(framework, hg);
+  switch (framework) {
+    case "node":
+      return createServer(hg ? hg.node.handleWebhooks(receiver(hg)) : nodeHandler(check));
+    case "express": {
+      const app = express();
+      app.post(PATH, hg ? hg.express.handleWebhooks(receiver(hg)) : nodeHandler(check));
+      return createServer(app);
+    }
+    case "fastify": {
+      const app = Fastify({ logger: false });
+      if (hg) {
+        await app.register(hg.fastify.handleWebhooks(receiver(hg)), { path: PATH });
+      } else {
+        await app.register(async (scope) => {
+          scope.removeAllContentTypeParsers();
+          scope.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+          scope.post(PATH, async (request, reply) => {
+            if (verified(check, request.body as Buffer, request.headers["stripe-signature"])) return reply.code(200).headers(JSON_HEADERS).send(OK_BODY);
+            return reply.code(401).headers(JSON_HEADERS).send(BAD_BODY);
+          });
+        });
+      }
+      await app.ready();
+      return app.server;
+    }
+    case "hono": {
+      const app = new Hono();
+      if (hg) {
+        const webhooks = hg.fetch.handleWebhooks(receiver(hg));
+        app.post(PATH, (c) => webhooks(c.req.raw));
+      } else {
+        app.post(PATH, async (c) => {
+          const body = Buffer.from(await c.req.raw.arrayBuffer());
+          if (verified(check, body, c.req.raw.headers.get("stripe-signature"))) return new Response(OK_BODY, { status: 200, headers: JSON_HEADERS });
+          return new Response(BAD_BODY, { status: 401, headers: JSON_HEADERS });
+        });
+      }
+      return createAdaptorServer({ fetch: app.fetch }) as Server;
+    }
+  }
 }
 
 async function listen(server: Server): Promise<number> {
